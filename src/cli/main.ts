@@ -1,0 +1,56 @@
+/**
+ * `lig` entry point: dispatches to one module per subcommand (src/cli/<name>.ts, each
+ * exporting `run(argv, io)`). The only place that calls process.exit.
+ */
+import { isLigError } from '../errors';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export type Command = { summary: string; run: (argv: string[], io: Io) => Promise<number> };
+
+/** Subcommands, loaded on use so `lig decode` does not pay for gRPC or TLS modules. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  // name: { summary, load: async () => (await import('./name')).command },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  lig ${k.padEnd(10)} ${c.summary}`);
+  return ['usage: lig <command> [options]', '', ...lines, '', 'Run `lig <command> --help` for its options.'].join('\n');
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<void> {
+  const code = await runCli(argv, io);
+  process.exitCode = code;
+}
+
+export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`lig: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  try {
+    const cmd = await entry.load();
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (isLigError(e)) {
+      io.err(`lig ${name}: ${e.message} [${e.code}]`);
+      return e.code === 'LIG_ERR_USAGE' ? 2 : 1;
+    }
+    io.err(`lig ${name}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
