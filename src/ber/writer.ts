@@ -19,6 +19,7 @@ export function encodeTag(cls: TagClass, constructed: boolean, num: number): Buf
 
 /** Length octets in the minimal definite form (X.690 8.1.3). */
 export function encodeLength(len: number): Buffer {
+  if (!Number.isSafeInteger(len) || len < 0) throw new BerError('LIG_ERR_BER_RANGE', `length ${len} is not a non-negative integer`);
   if (len < 0x80) return Buffer.from([len]);
   let n = 0;
   for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
