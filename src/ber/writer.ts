@@ -106,8 +106,13 @@ export function encodeRelativeOidContent(oid: string | readonly number[]): Buffe
 export function formatGeneralizedTime(date: Date, micros?: number): string {
   const t = date.getTime();
   if (!Number.isFinite(t)) throw new BerError('LIG_ERR_BER_RANGE', 'GeneralizedTime of an invalid Date');
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new BerError('LIG_ERR_BER_RANGE', `GeneralizedTime year ${year} does not fit four digits`);
+  if (micros !== undefined && (!Number.isInteger(micros) || micros < 0 || micros > 999_999)) {
+    throw new BerError('LIG_ERR_BER_RANGE', `GeneralizedTime microseconds ${micros} are not an integer in 0..999999`);
+  }
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  let s = `${p(date.getUTCFullYear(), 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}` +
+  let s = `${p(year, 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}` +
     `${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
   const frac = micros !== undefined ? p(micros, 6) : p(date.getUTCMilliseconds(), 3);
   const trimmed = frac.replace(/0+$/, '');
