@@ -87,7 +87,7 @@ export function encodeOidContent(oid: string | readonly number[]): Buffer {
   const arcs = typeof oid === 'string' ? parseArcs(oid) : oid;
   if (arcs.length < 2) throw new BerError('LIG_ERR_BER_RANGE', 'an OBJECT IDENTIFIER needs at least two arcs');
   const [a, b] = arcs as [number, number];
-  if (a > 2 || (a < 2 && b > 39)) throw new BerError('LIG_ERR_BER_RANGE', `OBJECT IDENTIFIER cannot start ${a}.${b}`);
+  if (![0, 1, 2].includes(a) || !Number.isSafeInteger(b) || b < 0 || (a < 2 && b > 39)) throw new BerError('LIG_ERR_BER_RANGE', `OBJECT IDENTIFIER cannot start ${a}.${b}`);
   return Buffer.concat([base128(a * 40 + b), ...arcs.slice(2).map(base128)]);
 }
 
