@@ -45,7 +45,7 @@ function encodeContent(s: Exclude<Schema, { kind: 'lazy' }>, v: unknown, path: s
       return encodeIntegerContent(n);
     }
     case 'enum': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' ? s.values[v] : undefined;
+      const n = typeof v === 'number' ? v : typeof v === 'string' && Object.hasOwn(s.values, v) ? s.values[v] : undefined;
       if (n === undefined || (typeof v === 'number' && !Object.values(s.values).includes(v))) {
         throw rangeError(path, `${JSON.stringify(v)} is not one of ${Object.keys(s.values).join(', ')}`);
       }
