@@ -74,9 +74,9 @@ function encodeContent(s: Exclude<Schema, { kind: 'lazy' }>, v: unknown, path: s
       return Buffer.from(text, 'latin1');
     }
     case 'oid':
-      return wrapRange(path, () => encodeOidContent(v as string));
+      return wrapRange(path, () => encodeOidContent(asArcs(v, path)));
     case 'roid':
-      return wrapRange(path, () => encodeRelativeOidContent(v as string));
+      return wrapRange(path, () => encodeRelativeOidContent(asArcs(v, path)));
     case 'bits': {
       const b = v as { bytes?: Uint8Array; unusedBits?: number } | undefined;
       if (!b || !(b.bytes instanceof Uint8Array)) throw rangeError(path, 'expected { bytes, unusedBits }');
@@ -141,6 +141,11 @@ function asInteger(v: unknown, path: string): number | bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   throw rangeError(path, `${String(v)} is not an integer`);
+}
+
+function asArcs(v: unknown, path: string): string | readonly number[] {
+  if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return v;
+  throw rangeError(path, 'expected an object identifier as dotted text or an array of arcs');
 }
 
 function asBytes(v: unknown, path: string): Buffer {
