@@ -67,7 +67,7 @@ function encodeContent(s: Exclude<Schema, { kind: 'lazy' }>, v: unknown, path: s
     case 'utf8':
       return encodeText(s, v, path);
     case 'gtime': {
-      const text = v instanceof Date ? formatGeneralizedTime(v) : v;
+      const text = v instanceof Date ? wrapRange(path, () => formatGeneralizedTime(v)) : v;
       if (typeof text !== 'string' || !/^\d{10}(\d{2}(\d{2}([.,]\d+)?)?)?(Z|[+-]\d{4})?$/.test(text)) {
         throw rangeError(path, `${JSON.stringify(v)} is not a GeneralizedTime`);
       }
