@@ -4,7 +4,8 @@
  * Errors name the path of the offending component, e.g. `PS-PDU.pSHeader.sequenceNumber`.
  */
 import { BerError } from '../errors';
-import { TagClass } from './constants';
+import { DEFAULT_MAX_DEPTH, TagClass } from './constants';
+import { readElement } from './reader';
 import { Field, Schema, needsExplicit, resolve, universalTag } from './schema';
 import {
   encodeBitStringContent,
@@ -21,7 +22,7 @@ import {
 export function encode(schema: Schema, value: unknown, path = ''): Buffer {
   const r = resolve(schema);
   if (r.kind === 'choice') return encodeChoice(r, value, path || r.name);
-  if (r.kind === 'raw') return asBytes(value, path);
+  if (r.kind === 'raw') return asElement(value, path || 'raw');
   const u = universalTag(r)!;
   return tlv(encodeTag(TagClass.Universal, u.constructed, u.tag), encodeContent(r, value, path || nameOf(r)));
 }
@@ -146,6 +147,14 @@ function asInteger(v: unknown, path: string): number | bigint {
 function asArcs(v: unknown, path: string): string | readonly number[] {
   if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return v;
   throw rangeError(path, 'expected an object identifier as dotted text or an array of arcs');
+}
+
+/** An open type's value: bytes that must be exactly one well-formed BER element. */
+function asElement(v: unknown, path: string): Buffer {
+  const b = asBytes(v, path);
+  const el = wrapRange(path, () => readElement(b, 0, b.length, { maxDepth: DEFAULT_MAX_DEPTH, maxPduBytes: Number.MAX_SAFE_INTEGER }));
+  if (el.end !== b.length) throw rangeError(path, `an open type holds one element, but ${b.length - el.end} bytes follow it`);
+  return b;
 }
 
 function asBytes(v: unknown, path: string): Buffer {
