@@ -43,6 +43,8 @@ export type EmailProtocol = keyof typeof EMAIL_PROTOCOL;
 export const EMAIL_STATUS = { 'status-unknown': 1, 'operation-failed': 2, 'operation-succeeded': 3 } as const;
 export type EmailStatus = keyof typeof EMAIL_STATUS;
 const AAA_RESULT = enumerated({ resultUnknown: 1, aAAFailed: 2, aAASucceeded: 3 }, true);
+export const AAA_AUTH_METHOD = { undefinedAuthMethod: 1, cramMD5: 2, digestMD5: 3 } as const;
+export type AAAauthMethod = keyof typeof AAA_AUTH_METHOD;
 
 /**
  * ```asn1
@@ -62,15 +64,15 @@ const AAA_RESULT = enumerated({ resultUnknown: 1, aAAFailed: 2, aAASucceeded: 3 
  *   aAAResult [4] AAAResult OPTIONAL, ... }
  * IMAPAAAInformation ::= SEQUENCE (as POP3AAAInformation)
  * AAAResult ::= ENUMERATED { resultUnknown(1), aAAFailed(2), aAASucceeded(3), ... }
+ * AAAauthMethod ::= ENUMERATED { undefinedAuthMethod(1), cramMD5(2), digestMD5(3), ... }
  * ```
- * (AAAauthMethod is a national ENUMERATED; it is decoded by number.)
  */
 const AAA_INFORMATION = choice('AAAInformation', [
   f('pOP3AAAInformation', 0, seq('POP3AAAInformation', [
     f('username', 0, utf8(0, 64)), opt('password', 1, utf8(0, 64)), opt('aAAResult', 2, AAA_RESULT),
   ], true)),
   f('aSMTPAAAInformation', 1, seq('ASMTPAAAInformation', [
-    f('username', 0, utf8(0, 64)), opt('authMethod', 1, enumerated({}, true)), opt('challenge', 2, octets()),
+    f('username', 0, utf8(0, 64)), opt('authMethod', 1, enumerated(AAA_AUTH_METHOD, true)), opt('challenge', 2, octets()),
     opt('response', 3, octets()), opt('aAAResult', 4, AAA_RESULT),
   ], true)),
   f('iMAPAAAInformation', 2, seq('IMAPAAAInformation', [
@@ -146,7 +148,7 @@ export interface EmailIRI {
   'national-EM-ASN1parameters'?: { countryCode: string };
   aAAInformation?:
     | { pOP3AAAInformation: { username: string; password?: string; aAAResult?: string } }
-    | { aSMTPAAAInformation: { username: string; authMethod?: number; challenge?: Uint8Array; response?: Uint8Array; aAAResult?: string } }
+    | { aSMTPAAAInformation: { username: string; authMethod?: AAAauthMethod | number; challenge?: Uint8Array; response?: Uint8Array; aAAResult?: string } }
     | { iMAPAAAInformation: { username: string; password?: string; aAAResult?: string } };
   'e-mail-Sender-Validity'?: 'validated' | 'nonvalidated';
 }
