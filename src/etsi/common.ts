@@ -71,7 +71,8 @@ export interface IPAddress {
 export const WLAN_LOCATION_ATTRIBUTES = seq('WlanLocationAttributes', [opt('wlanAPMACAddress', 0, octets(6, 6))], true);
 
 /**
- * `WGS84CoordinateDecimal` from TS 103 280:
+ * `WGS84CoordinateDecimal` from TS 103 280, whose module has EXTENSIBILITY IMPLIED (so it is
+ * extensible although its text shows no `...`):
  * ```asn1
  * WGS84CoordinateDecimal ::= SEQUENCE { latitude [0] OCTET STRING (SIZE(10)), longitude [1] OCTET STRING (SIZE(11)) }
  * CPEProvidedLocationAttributes ::= SEQUENCE { wGS84CoordinateDecimal [0] WGS84CoordinateDecimal OPTIONAL, ... }
@@ -81,7 +82,7 @@ export const CPE_PROVIDED_LOCATION = seq('CPEProvidedLocationAttributes', [
   opt('wGS84CoordinateDecimal', 0, seq('WGS84CoordinateDecimal', [
     f('latitude', 0, octets(10, 10)),
     f('longitude', 1, octets(11, 11)),
-  ])),
+  ], true)),
 ], true);
 
 /**
