@@ -20,8 +20,37 @@ export const ERROR_CODES = {
   LIG_ERR_BER_RANGE: 'A value is out of the range the ASN.1 allows; fix the input value.',
   // --- ETSI records (src/etsi) ---------------------------------------------------------
   LIG_ERR_ETSI_INVALID: 'A handover record cannot be built from these inputs; the message names the field.',
+  LIG_ERR_ETSI_TOO_LARGE: 'A record would exceed a size limit (e.g. a packet over MAX_IPCC_PACKET_BYTES): truncate it, or raise the limit knowingly.',
   // --- configuration ---------------------------------------------------------------------
   LIG_ERR_CONFIG: 'The configuration is invalid; the message names the field and what it expects.',
+  LIG_ERR_CONFIG_SYNTAX: 'The configuration file is not valid YAML; fix it at the line and column given.',
+  LIG_ERR_CONFIG_READ: 'The configuration file cannot be read (missing, unreadable or too large): check the path.',
+  // --- capture files (src/capture: pcap, pcapng) -------------------------------------------
+  LIG_ERR_CAPTURE_BAD_FORMAT: 'The input is not a pcap or pcapng capture (or a variant lig does not read): convert it with editcap.',
+  LIG_ERR_CAPTURE_TRUNCATED: 'The capture ends inside a header, block or packet: the file was cut; wait for more bytes or discard the tail.',
+  LIG_ERR_CAPTURE_BAD_BLOCK: 'A pcapng block or pcap record header is malformed at the offset given: the file is damaged.',
+  LIG_ERR_CAPTURE_BAD_INTERFACE: 'A pcapng packet names an interface no Interface Description Block defined: the file is damaged.',
+  LIG_ERR_CAPTURE_TOO_LARGE: 'A packet or block exceeds the size limit: raise maxRecordBytes/maxBlockBytes only for a trusted file.',
+  LIG_ERR_CAPTURE_BAD_ARGUMENT: 'A value given to the pcap writer is out of range (linktype, snaplen, timestamp, length); fix the caller.',
+  // --- journal (src/delivery/journal) ----------------------------------------------------
+  LIG_ERR_JOURNAL_CORRUPT: 'A journal file is damaged before its end (message names file and offset): restore it or move it aside knowingly.',
+  LIG_ERR_JOURNAL_FULL: 'The journal reached maxBytes: wait for room (waitForRoom), let delivery confirm, or raise maxBytes.',
+  LIG_ERR_JOURNAL_CLOSED: 'The journal was closed (or failed): open it again before use.',
+  LIG_ERR_JOURNAL_LOCKED: 'Another live process holds this journal directory; stop it, or use another directory.',
+  LIG_ERR_JOURNAL_RANGE: 'A record index is outside the journal (beyond the last record, or already released).',
+  LIG_ERR_JOURNAL_BAD_RECORD: 'A record is empty or larger than MAX_RECORD_BYTES, or an append has no records.',
+  LIG_ERR_JOURNAL_IO: 'Writing or syncing the journal failed (disk full or I/O error); fix the disk, then reopen the journal.',
+  // --- certificates (src/pki) ------------------------------------------------------------
+  LIG_ERR_CERT_FILE: 'A certificate or key file is missing or unreadable: check the path and permissions, or run `lig certs init`.',
+  LIG_ERR_CERT_NOT_PEM: 'A file does not hold the PEM certificate or unencrypted private key expected there: check which file goes where.',
+  LIG_ERR_CERT_KEY_MISMATCH: 'The private key does not belong to the certificate: give the key file issued with that certificate.',
+  LIG_ERR_CERT_EXPIRED: 'A certificate has expired: issue a new one (`lig certs issue`) and restart.',
+  LIG_ERR_CERT_NOT_YET_VALID: 'A certificate is not valid yet: check the system clock, or wait until its notBefore.',
+  LIG_ERR_CERT_UNTRUSTED: 'The certificate was not signed by the given CA: give the CA that issued it, or issue one from this CA.',
+  LIG_ERR_CERT_NOT_CA: 'The CA file holds a certificate that is not a CA (basicConstraints CA:true): give the CA certificate (ca.pem).',
+  LIG_ERR_CERT_IDENTITY: 'The peer certificate carries no lig identity (CN name, OU role): issue it with `lig certs issue`.',
+  LIG_ERR_CERT_EXISTS: 'Refusing to overwrite existing keys or certificates: choose another --dir, or pass --force knowingly.',
+  LIG_ERR_CERT_OPTIONS: 'A certificate option is invalid (name, role, SAN, validity or key size); the message names it.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
 } as const;
@@ -58,11 +87,89 @@ export class EtsiError extends LigError {
   }
 }
 
+/** A record would exceed a named size limit; `limit` is the limit that was hit, in bytes. */
+export class EtsiLimitError extends LigError {
+  readonly limit: number;
+  constructor(message: string, limit: number) {
+    super('LIG_ERR_ETSI_TOO_LARGE', message);
+    this.limit = limit;
+  }
+}
+
 /** A configuration value is wrong; `path` names the field, e.g. `agencies[0].hi2`. */
 export class ConfigError extends LigError {
   readonly path: string;
   constructor(path: string, message: string) {
     super('LIG_ERR_CONFIG', `${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+/** Several configuration errors found in one file, reported together; `errors` lists each. */
+export class ConfigErrors extends LigError {
+  readonly errors: readonly ConfigError[];
+  /** The file (or other source) they were found in, if named. */
+  readonly source: string | undefined;
+  constructor(errors: readonly ConfigError[], source?: string) {
+    const n = errors.length;
+    const head = `${source ?? 'configuration'}: ${n} error${n === 1 ? '' : 's'}`;
+    super('LIG_ERR_CONFIG', [head, ...errors.map((e) => `  ${e.message}`)].join('\n'));
+    this.errors = errors;
+    this.source = source;
+  }
+}
+
+/** A configuration file is not well-formed YAML; `line` and `column` are 1-based. */
+export class ConfigSyntaxError extends LigError {
+  readonly source: string | undefined;
+  readonly line: number;
+  readonly column: number;
+  constructor(message: string, line: number, column: number, source?: string) {
+    super('LIG_ERR_CONFIG_SYNTAX', `${source ?? 'configuration'}:${line}:${column}: ${message}`);
+    this.source = source;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** A configuration file cannot be read. */
+export class ConfigReadError extends LigError {
+  readonly file: string;
+  constructor(file: string, message: string, cause?: unknown) {
+    super('LIG_ERR_CONFIG_READ', `${file}: ${message}`, cause === undefined ? undefined : { cause });
+    this.file = file;
+  }
+}
+
+/** A malformed, over-limit or unwritable capture file. `offset` is where in the input it was found. */
+export class CaptureFileError extends LigError {
+  /** Byte offset from the start of the capture; undefined for errors found while encoding. */
+  readonly offset: number | undefined;
+  constructor(code: LigErrorCode, message: string, offset?: number) {
+    super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
+    this.offset = offset;
+  }
+}
+
+/**
+ * A journal failure. `file` and `offset` locate damage on disk (CORRUPT); both are undefined
+ * for errors not tied to a place in a file.
+ */
+export class JournalError extends LigError {
+  readonly file: string | undefined;
+  readonly offset: number | undefined;
+  constructor(code: LigErrorCode, message: string, where?: { file?: string; offset?: number; cause?: unknown }) {
+    super(code, message, where?.cause === undefined ? undefined : { cause: where.cause });
+    this.file = where?.file;
+    this.offset = where?.offset;
+  }
+}
+
+/** A certificate or key is unusable, or cannot be made. `path` names the file when there is one. */
+export class CertError extends LigError {
+  readonly path: string | undefined;
+  constructor(code: LigErrorCode, message: string, path?: string) {
+    super(code, path === undefined ? message : `${path}: ${message}`);
     this.path = path;
   }
 }
