@@ -108,7 +108,16 @@ function decodeSequence(s: Extract<Schema, { kind: 'seq' }>, el: Element, buf: U
     let n = next;
     while (n < s.fields.length && !firstTags(s.fields[n]!).includes(key)) n++;
     if (n === s.fields.length) {
-      // not a component we know at this point: an extension addition of a newer version
+      // not a component we know at this point. Where the next mandatory component is an
+      // untagged extensible CHOICE, it is that CHOICE's new alternative (the SEQUENCE's own
+      // additions come after its root components); otherwise an addition to the SEQUENCE.
+      const m = nextMandatory(s, next);
+      const into = m === undefined ? undefined : resolve(s.fields[m]!.type);
+      if (m !== undefined && into?.kind === 'choice' && into.ext && s.fields[m]!.tag === undefined) {
+        out[s.fields[m]!.name] = { [UNKNOWN]: unknownOf(kid, buf) };
+        next = m + 1;
+        continue;
+      }
       if (!s.ext) throw new BerError('LIG_ERR_BER_UNEXPECTED', `${s.name} has no component ${describe(kid)} here`, kid.start);
       ((out[UNKNOWN] ??= []) as UnknownElement[]).push(unknownOf(kid, buf));
       continue;
@@ -119,6 +128,12 @@ function decodeSequence(s: Extract<Schema, { kind: 'seq' }>, el: Element, buf: U
   }
   for (let m = next; m < s.fields.length; m++) missing(s, s.fields[m]!, undefined, el.end);
   return out;
+}
+
+/** Index of the first mandatory component at or after `from`, if any. */
+function nextMandatory(s: Extract<Schema, { kind: 'seq' }>, from: number): number | undefined {
+  for (let m = from; m < s.fields.length; m++) if (!s.fields[m]!.optional) return m;
+  return undefined;
 }
 
 function missing(s: { name: string }, fl: Field, found: Element | undefined, end = 0): void {
