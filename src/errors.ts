@@ -21,7 +21,6 @@ export const ERROR_CODES = {
   // --- ETSI records (src/etsi) ---------------------------------------------------------
   LIG_ERR_ETSI_INVALID: 'A handover record cannot be built from these inputs; the message names the field.',
   LIG_ERR_ETSI_TOO_LARGE: 'A record would exceed a size limit (e.g. a packet over MAX_IPCC_PACKET_BYTES): truncate it, or raise the limit knowingly.',
-  LIG_ERR_ETSI_TOO_LARGE: 'A record would exceed a size limit (e.g. a packet over MAX_IPCC_PACKET_BYTES): truncate it, or raise the limit knowingly.',
   // --- configuration ---------------------------------------------------------------------
   LIG_ERR_CONFIG: 'The configuration is invalid; the message names the field and what it expects.',
   LIG_ERR_CONFIG_SYNTAX: 'The configuration file is not valid YAML; fix it at the line and column given.',
@@ -85,15 +84,6 @@ export class BerError extends LigError {
 export class EtsiError extends LigError {
   constructor(message: string) {
     super('LIG_ERR_ETSI_INVALID', message);
-  }
-}
-
-/** A record would exceed a named size limit; `limit` is the limit that was hit, in bytes. */
-export class EtsiLimitError extends LigError {
-  readonly limit: number;
-  constructor(message: string, limit: number) {
-    super('LIG_ERR_ETSI_TOO_LARGE', message);
-    this.limit = limit;
   }
 }
 
