@@ -18,6 +18,7 @@ import {
   decodeRelativeOid,
   decodeString,
   readElement,
+  withStackGuard,
 } from './reader';
 import { Field, Schema, firstTags, needsExplicit, resolve, tagKey, universalTag } from './schema';
 
@@ -33,7 +34,7 @@ export const UNKNOWN = '$unknown';
 /** Decodes one complete element at `at` against `schema`. */
 export function decode(schema: Schema, buf: Uint8Array, at = 0, limits: ReadLimits = DEFAULT_LIMITS): unknown {
   const el = readElement(buf, at, buf.length, limits);
-  return decodeElement(schema, el, buf);
+  return withStackGuard(at, () => decodeElement(schema, el, buf));
 }
 
 /** Decodes an element already read, as the untagged form of `schema`. */

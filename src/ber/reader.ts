@@ -80,13 +80,33 @@ export function readHeader(buf: Uint8Array, at: number, limit = buf.length, limi
  * their parent exactly. `depth` is the caller's nesting level (0 for a PDU).
  */
 export function readElement(buf: Uint8Array, at = 0, limit = buf.length, limits: ReadLimits = DEFAULT_LIMITS, depth = 0): Element {
+  if (depth === 0) return withStackGuard(at, () => readTree(buf, at, limit, limits, 0));
+  return readTree(buf, at, limit, limits, depth);
+}
+
+/**
+ * Runs a recursive descent, turning a call-stack overflow (possible only when a caller raises
+ * `maxDepth` far beyond the default) into the typed error the depth limit stands for.
+ */
+export function withStackGuard<T>(at: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new BerError('LIG_ERR_BER_TOO_DEEP', 'nesting deeper than the call stack allows; lower maxDepth', at);
+    }
+    throw e;
+  }
+}
+
+function readTree(buf: Uint8Array, at: number, limit: number, limits: ReadLimits, depth: number): Element {
   if (depth >= limits.maxDepth) throw new BerError('LIG_ERR_BER_TOO_DEEP', `nesting deeper than ${limits.maxDepth}`, at);
   const h = readHeader(buf, at, limit, limits);
   const children: Element[] = [];
   if (h.constructed) {
     let p = h.contentStart;
     while (p < h.end) {
-      const child = readElement(buf, p, h.end, limits, depth + 1);
+      const child = readTree(buf, p, h.end, limits, depth + 1);
       children.push(child);
       p = child.end;
     }
