@@ -41,7 +41,8 @@ export function* decodeStream(buf: Uint8Array, limits: ReadLimits = DEFAULT_LIMI
       len = frameLength(buf, at, limits);
       if (len === undefined) throw new BerError('LIG_ERR_BER_TRUNCATED', `the stream ends inside a PDU (${buf.length - at} bytes left)`, at);
     } catch (e) {
-      yield { offset: at, length: buf.length - at, bytes: buf.subarray(at), error: asLigError(e, at) };
+      // framing reads the whole stream: its offsets are stream offsets already
+      yield { offset: at, length: buf.length - at, bytes: buf.subarray(at), error: asLigError(e, 0) };
       return;
     }
     const bytes = buf.subarray(at, at + len);
