@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   LIG_ERR_CERT_OPTIONS: 'A certificate option is invalid (name, role, SAN, validity or key size); the message names it.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
+  LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
 } as const;
 
 export type LigErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,8 @@ export type Command = { summary: string; run: (argv: string[], io: Io) => Promis
 /** Subcommands, loaded on use so `lig decode` does not pay for gRPC or TLS modules. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // name: { summary, load: async () => (await import('./name')).command },
+  // require, not import(): under mocha's tsx/cjs hook a dynamic import() bypasses the TypeScript loader
+  decode: { summary: 'decode a handover stream (back-to-back PS-PDUs)', load: async () => (require('./decode') as typeof import('./decode')).command },
 };
 
 function usage(): string {
