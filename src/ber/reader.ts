@@ -140,8 +140,9 @@ export function decodeInteger(c: Uint8Array, offset = 0): number | bigint {
     // the sign-extended start of -1 shifts correctly: -1*256+b = b-256
     return v;
   }
-  let v = c[0]! & 0x80 ? -1n : 0n;
-  for (let i = 0; i < c.length; i++) v = (v << 8n) | BigInt(c[i]!);
+  // one conversion of the whole hex text: linear, where shifting byte by byte is quadratic
+  let v = BigInt('0x' + Buffer.from(c.buffer, c.byteOffset, c.length).toString('hex'));
+  if (c[0]! & 0x80) v -= 1n << BigInt(c.length * 8);
   if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
   return v;
 }
