@@ -1,0 +1,481 @@
+/**
+ * The durable journal: an append-only log of handover records, one per agency and interface.
+ *
+ * Producers append batches and get the indices back only once the records are fsynced
+ * (group commit: appends that arrive while an fsync runs share the next one). Delivery reads
+ * in index order, waits for new records without polling, and confirms what the agency has
+ * received; confirmed segments are deleted. Memory stays bounded whatever the backlog:
+ * records live on disk, plus a small cache of the tail and a sparse in-memory index.
+ */
+import { promises as fsp } from 'node:fs';
+import { ConfigError, JournalError } from '../../errors';
+import { readCursor, writeCursor } from './cursor';
+import { SEGMENT_HEADER_BYTES, checkRecord, encodeFrameInto, frameSize } from './framing';
+import { JournalLock, acquireLock } from './lock';
+import {
+  DEFAULT_READ_MAX_BYTES,
+  DEFAULT_READ_MAX_RECORDS,
+  JournalOptions,
+  ResolvedJournalOptions,
+  resolveJournalOptions,
+} from './options';
+import { recover } from './recover';
+import { JournalRecord, Segment, SparseEntry, newSegment, noteSparse, readSegment, sparseFloor } from './segment';
+import { TailCache } from './tail-cache';
+import { PlannedFrame, SegmentWriter } from './writer';
+
+export interface ReadOptions {
+  /** At most this many records (default DEFAULT_READ_MAX_RECORDS). */
+  maxRecords?: number;
+  /** At most this many record bytes, but always at least one record (default DEFAULT_READ_MAX_BYTES). */
+  maxBytes?: number;
+}
+
+export interface JournalStats {
+  /** Records appended (acknowledged or not) and not yet confirmed. */
+  pendingRecords: bigint;
+  /** On-disk bytes (frames) of those records. */
+  pendingBytes: number;
+  /** Bytes of all segment files, including frames still being written. */
+  diskBytes: number;
+  maxBytes: number;
+  segments: number;
+  /** Bytes held by the tail cache (bounded by tailCacheBytes). */
+  cacheBytes: number;
+  /** Bytes cut from a torn tail when the journal was opened. */
+  tornBytesAtOpen: number;
+  /** Group commits (write + fsync rounds) since open; appends per sync shows batching. */
+  syncs: number;
+}
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_POSITION_HINTS = 8;
+
+export class Journal {
+  private readonly writer: SegmentWriter;
+  private readonly cache: TailCache;
+  /** Segments planned for but not yet created on disk. */
+  private readonly unborn = new Set<Segment>();
+  private queue: PlannedFrame[] = [];
+  /** The batch being written and synced now. */
+  private inflight: PlannedFrame[] = [];
+  private acks: (Waiter<void> & { last: bigint })[] = [];
+  private indexWaiters: (Waiter<void> & { index: bigint })[] = [];
+  private roomWaiters: (Waiter<void> & { fits: () => boolean })[] = [];
+  /** Where some records start, remembered from reads (delivery reads on from where it stopped). */
+  private readonly hints = new Map<bigint, { seg: Segment; offset: number }>();
+  /** Where record confirmedIdx + 1 starts, when it exists. */
+  private confirmPos: { seg: Segment; offset: number } | undefined;
+  private usedBytes: number;
+  private nextIndex: bigint;
+  private durableNext: bigint;
+  private confirmedIdx: bigint;
+  private confirmTarget: bigint;
+  private confirmChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private flushing: Promise<void> | undefined;
+  private failure: JournalError | undefined;
+  private closed = false;
+  private syncs = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly options: ResolvedJournalOptions,
+    private readonly lock: JournalLock,
+    private segs: Segment[],
+    confirmed: bigint,
+    private readonly tornBytes: number,
+  ) {
+    this.writer = new SegmentWriter(dir);
+    this.cache = new TailCache(options.tailCacheBytes);
+    this.usedBytes = segs.reduce((n, s) => n + s.size, 0);
+    const lastSeg = segs[segs.length - 1];
+    this.nextIndex = this.durableNext = lastSeg ? lastSeg.last + 1n : confirmed + 1n;
+    this.confirmedIdx = this.confirmTarget = confirmed;
+  }
+
+  /**
+   * Opens (creating if needed) the journal in `dir`: takes the directory lock, verifies every
+   * segment, cuts a torn tail and throws CORRUPT for damage anywhere else.
+   */
+  static async open(dir: string, opts: JournalOptions = {}): Promise<Journal> {
+    const options = resolveJournalOptions(opts);
+    if (typeof dir !== 'string' || dir === '') throw new ConfigError('journal.dir', 'must be a directory path');
+    await fsp.mkdir(dir, { recursive: true });
+    const lock = await acquireLock(dir);
+    try {
+      const confirmed = await readCursor(dir);
+      const { segs, tornBytes } = await recover(dir, confirmed);
+      const j = new Journal(dir, options, lock, segs, confirmed, tornBytes);
+      j.confirmPos = await j.locate(confirmed + 1n);
+      return j;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Index of the last confirmed record (durably persisted); 0n when none. */
+  get confirmed(): bigint {
+    return this.confirmedIdx;
+  }
+
+  /** Index the next appended record will get. */
+  get next(): bigint {
+    return this.nextIndex;
+  }
+
+  /** Index of the last durable (acknowledged, readable) record; 0n when none. */
+  get durable(): bigint {
+    return this.durableNext - 1n;
+  }
+
+  get stats(): JournalStats {
+    let pendingBytes = 0;
+    for (const seg of this.segs) {
+      if (seg.last <= this.confirmedIdx) continue;
+      if (seg.base > this.confirmedIdx) pendingBytes += seg.size - SEGMENT_HEADER_BYTES;
+      else if (this.confirmPos?.seg === seg) pendingBytes += seg.size - this.confirmPos.offset;
+    }
+    return {
+      pendingRecords: this.nextIndex - 1n - this.confirmedIdx,
+      pendingBytes,
+      diskBytes: this.usedBytes,
+      maxBytes: this.options.maxBytes,
+      segments: this.segs.length,
+      cacheBytes: this.cache.bytes,
+      tornBytesAtOpen: this.tornBytes,
+      syncs: this.syncs,
+    };
+  }
+
+  /**
+   * Appends `records` (each 1..MAX_RECORD_BYTES bytes; copied, so the caller may reuse its
+   * buffers) and resolves with their indices once they are fsynced. All or nothing: when
+   * they would take the journal past maxBytes it rejects with JOURNAL_FULL and writes none.
+   */
+  append(records: readonly Uint8Array[]): Promise<{ first: bigint; last: bigint }> {
+    try {
+      this.usable();
+      if (this.failure) throw this.failure;
+      if (!Array.isArray(records) || records.length === 0) {
+        throw new JournalError('LIG_ERR_JOURNAL_BAD_RECORD', 'append needs a non-empty array of records');
+      }
+      records.forEach((r, k) => checkRecord(r, k));
+      const need = this.bytesFor(records, this.active());
+      if (this.usedBytes + need > this.options.maxBytes) {
+        throw new JournalError(
+          'LIG_ERR_JOURNAL_FULL',
+          `journal ${this.dir} is full: ${records.length} record(s) need ${need} bytes, ${this.usedBytes} of ${this.options.maxBytes} are used`,
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const first = this.nextIndex;
+    for (const rec of records) {
+      const size = frameSize(rec.length);
+      let seg = this.active();
+      if (!seg || (seg.size > SEGMENT_HEADER_BYTES && seg.size + size > this.options.segmentBytes)) {
+        seg = newSegment(this.dir, this.nextIndex);
+        this.segs.push(seg);
+        this.unborn.add(seg);
+        this.usedBytes += SEGMENT_HEADER_BYTES;
+      }
+      const frame = Buffer.allocUnsafe(size);
+      encodeFrameInto(frame, 0, this.nextIndex, rec);
+      noteSparse(seg, this.nextIndex, seg.size);
+      this.queue.push({ seg, offset: seg.size, index: this.nextIndex, frame });
+      seg.size += size;
+      seg.last = this.nextIndex;
+      this.usedBytes += size;
+      this.nextIndex++;
+    }
+    const last = this.nextIndex - 1n;
+    const done = new Promise<void>((resolve, reject) => this.acks.push({ last, resolve, reject }));
+    this.scheduleFlush();
+    return done.then(() => ({ first, last }));
+  }
+
+  /**
+   * True when an append needing `need` fits now: either the records themselves (exact), or
+   * a number of on-disk bytes (frameSize() per record; one segment header is added for a roll).
+   */
+  hasRoom(need: number | readonly Uint8Array[]): boolean {
+    const bytes = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, this.active());
+    return this.usedBytes + bytes <= this.options.maxBytes;
+  }
+
+  /** Resolves once hasRoom(need) holds; rejects with FULL if it never can, CLOSED on close. */
+  waitForRoom(need: number | readonly Uint8Array[]): Promise<void> {
+    try {
+      this.usable();
+      const alone = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, undefined);
+      if (alone > this.options.maxBytes) {
+        throw new JournalError('LIG_ERR_JOURNAL_FULL', `${alone} bytes can never fit in maxBytes ${this.options.maxBytes}`);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.hasRoom(need)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.roomWaiters.push({ fits: () => this.hasRoom(need), resolve, reject }));
+  }
+
+  /** Resolves once record `index` is durable and readable (immediately if it already is). */
+  waitFor(index: bigint, signal?: AbortSignal): Promise<void> {
+    try {
+      this.usable();
+      if (typeof index !== 'bigint') throw new JournalError('LIG_ERR_JOURNAL_RANGE', 'waitFor needs a bigint index');
+      signal?.throwIfAborted();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (index < this.durableNext) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = { index, resolve, reject };
+      this.indexWaiters.push(w);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.indexWaiters = this.indexWaiters.filter((x) => x !== w);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /**
+   * Durable records from `from` on, in order, within the limits (at least one record if any
+   * is available). Empty when `from` is past the last durable record; RANGE when its record
+   * was already released. Returned bytes are read-only.
+   */
+  async read(from: bigint, opts: ReadOptions = {}): Promise<JournalRecord[]> {
+    this.usable();
+    const maxRecords = positive('maxRecords', opts.maxRecords ?? DEFAULT_READ_MAX_RECORDS);
+    const maxBytes = positive('maxBytes', opts.maxBytes ?? DEFAULT_READ_MAX_BYTES);
+    if (typeof from !== 'bigint' || from < 1n) throw new JournalError('LIG_ERR_JOURNAL_RANGE', 'read needs a bigint index ≥ 1');
+    const oldest = this.segs[0]?.base ?? this.durableNext;
+    if (from < oldest) throw new JournalError('LIG_ERR_JOURNAL_RANGE', `record ${from} was confirmed and released`);
+    const out: JournalRecord[] = [];
+    let bytes = 0;
+    const accept = (_index: bigint, length: number): boolean => {
+      if (out.length >= maxRecords || (out.length > 0 && bytes + length > maxBytes)) return false;
+      bytes += length;
+      return true;
+    };
+    let index = from;
+    let full = false;
+    while (!full && index < this.durableNext) {
+      const cached = this.cache.get(index);
+      if (cached) {
+        if (!accept(index, cached.data.length)) break;
+        out.push({ index, data: cached.data });
+        index++;
+        continue;
+      }
+      const seg = this.segmentOf(index);
+      if (!seg) throw new JournalError('LIG_ERR_JOURNAL_RANGE', `record ${index} was confirmed and released`);
+      const stop = await readSegment(seg, this.hintFor(index, seg) ?? sparseFloor(seg, index), index, accept, out);
+      full = stop.stopped;
+      index = stop.next.index;
+      this.remember(index, seg, stop.next.offset);
+    }
+    return out;
+  }
+
+  /**
+   * Records that the agency has everything up to `upTo`: persists the cursor atomically,
+   * then deletes segments holding only confirmed records. Backwards is a no-op; beyond the
+   * last durable record is RANGE.
+   */
+  confirm(upTo: bigint): Promise<void> {
+    try {
+      this.usable();
+      if (typeof upTo !== 'bigint') throw new JournalError('LIG_ERR_JOURNAL_RANGE', 'confirm needs a bigint index');
+      if (upTo >= this.durableNext) {
+        throw new JournalError('LIG_ERR_JOURNAL_RANGE', `cannot confirm ${upTo}: the last durable record is ${this.durableNext - 1n}`);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (upTo <= this.confirmedIdx) return Promise.resolve();
+    if (upTo > this.confirmTarget) this.confirmTarget = upTo;
+    const run = this.confirmChain.then(() => this.persistConfirm());
+    this.confirmChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes what is pending, waits for confirms in flight, closes files and the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) this.startFlush();
+    await this.flushing;
+    await this.confirmChain;
+    const closed = new JournalError('LIG_ERR_JOURNAL_CLOSED', `journal ${this.dir} was closed`);
+    for (const w of [...this.indexWaiters, ...this.roomWaiters]) w.reject(closed);
+    this.indexWaiters = [];
+    this.roomWaiters = [];
+    this.cache.clear();
+    try {
+      await this.writer.close();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private usable(): void {
+    if (this.closed) throw new JournalError('LIG_ERR_JOURNAL_CLOSED', `journal ${this.dir} is closed`);
+  }
+
+  private active(): Segment | undefined {
+    return this.segs[this.segs.length - 1];
+  }
+
+  /** Bytes an append of `records` would add after segment `seg` (undefined: none yet). */
+  private bytesFor(records: readonly Uint8Array[], seg: Segment | undefined): number {
+    let size = seg ? seg.size : undefined;
+    let need = 0;
+    for (const rec of records) {
+      const f = frameSize(rec.length);
+      if (size === undefined || (size > SEGMENT_HEADER_BYTES && size + f > this.options.segmentBytes)) {
+        need += SEGMENT_HEADER_BYTES;
+        size = SEGMENT_HEADER_BYTES;
+      }
+      need += f;
+      size += f;
+    }
+    return need;
+  }
+
+  /** The live segment holding durable record `index`, by binary search on bases. */
+  private segmentOf(index: bigint): Segment | undefined {
+    let lo = 0;
+    let hi = this.segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.segs[mid]!;
+      if (index < s.base) hi = mid - 1;
+      else if (index > s.last) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  private remember(index: bigint, seg: Segment, offset: number): void {
+    if (this.hints.size >= MAX_POSITION_HINTS) this.hints.delete(this.hints.keys().next().value!);
+    this.hints.set(index, { seg, offset });
+  }
+
+  /** A remembered start of record `index` in `seg`, if still valid (the segment may have rolled). */
+  private hintFor(index: bigint, seg: Segment): SparseEntry | undefined {
+    const h = this.hints.get(index);
+    return h && h.seg === seg ? { index, offset: h.offset } : undefined;
+  }
+
+  /** Where record `index` starts, if it exists (durable, being written, or queued). */
+  private async locate(index: bigint): Promise<{ seg: Segment; offset: number } | undefined> {
+    if (index >= this.nextIndex) return undefined;
+    if (index >= this.durableNext) {
+      const p = this.inflight.find((f) => f.index === index) ?? this.queue.find((f) => f.index === index);
+      return p && { seg: p.seg, offset: p.offset };
+    }
+    const cached = this.cache.get(index);
+    if (cached) return { seg: cached.seg, offset: cached.offset };
+    const seg = this.segmentOf(index);
+    if (!seg) return undefined;
+    const start = this.hintFor(index, seg) ?? sparseFloor(seg, index);
+    const stop = await readSegment(seg, start, index, () => false, []);
+    return { seg, offset: stop.next.offset };
+  }
+
+  private async persistConfirm(): Promise<void> {
+    const target = this.confirmTarget;
+    if (target <= this.confirmedIdx) return;
+    await writeCursor(this.dir, target);
+    this.confirmedIdx = target;
+    this.confirmPos = await this.locate(target + 1n);
+    let freed = false;
+    while (this.segs.length > 0) {
+      const seg = this.segs[0]!;
+      if (seg.last > target || seg.last < seg.base) break;
+      await fsp.rm(seg.file, { force: true });
+      this.segs.shift();
+      this.usedBytes -= seg.size;
+      for (const [k, h] of this.hints) if (h.seg === seg) this.hints.delete(k);
+      freed = true;
+    }
+    if (freed) this.wakeRoom();
+  }
+
+  private wakeRoom(): void {
+    const still: typeof this.roomWaiters = [];
+    for (const w of this.roomWaiters) (w.fits() ? w.resolve(undefined) : still.push(w));
+    this.roomWaiters = still;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.timer) return;
+    const delay = this.options.groupCommitDelayMs;
+    this.timer = delay > 0 ? setTimeout(() => this.startFlush(), delay) : setImmediate(() => this.startFlush());
+  }
+
+  private startFlush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = undefined;
+    }
+    if (this.flushing) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0 && !this.failure) this.scheduleFlush();
+    });
+  }
+
+  /** Group commit: write and sync everything queued; appends arriving meanwhile go next. */
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) {
+      const batch = this.queue;
+      const acks = this.acks;
+      this.queue = [];
+      this.acks = [];
+      this.inflight = batch;
+      try {
+        await this.writer.write(batch, this.unborn);
+      } catch (e) {
+        this.failure = new JournalError('LIG_ERR_JOURNAL_IO', `journal ${this.dir}: write failed: ${(e as Error).message}`, { cause: e });
+        for (const a of [...acks, ...this.acks]) a.reject(this.failure);
+        this.acks = [];
+        this.queue = [];
+        return;
+      }
+      for (const p of batch) {
+        p.seg.durableSize = p.offset + p.frame.length;
+        p.seg.durableLast = p.index;
+        this.cache.push({ index: p.index, data: p.frame.subarray(12, p.frame.length - 4), seg: p.seg, offset: p.offset });
+      }
+      this.durableNext = batch[batch.length - 1]!.index + 1n;
+      this.inflight = [];
+      this.syncs++;
+      for (const a of acks) a.resolve();
+      const waiting: typeof this.indexWaiters = [];
+      for (const w of this.indexWaiters) (w.index < this.durableNext ? w.resolve() : waiting.push(w));
+      this.indexWaiters = waiting;
+    }
+  }
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new JournalError('LIG_ERR_JOURNAL_RANGE', `read option ${name} must be a positive integer`);
+  return v;
+}
+
+export type { JournalRecord, SparseEntry };

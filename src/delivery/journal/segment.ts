@@ -1,0 +1,240 @@
+/**
+ * Segment files: naming, the scan that verifies one on open, and reading frames back.
+ *
+ * A segment is named after the index of its first record, zero-padded to 20 digits
+ * (00000000000000000001.seg), so a directory listing sorts in record order and the segment
+ * holding an index is found without opening files. In memory each segment keeps a sparse
+ * index (one (index, offset) pair per SPARSE_INTERVAL_BYTES) so a read can start near its
+ * record without scanning the segment from the top.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { JournalError } from '../../errors';
+import { MAX_RECORD_BYTES, MAX_RECORD_INDEX, SEGMENT_HEADER_BYTES, decodeFrame, decodeSegmentHeader, frameSize } from './framing';
+
+/** Distance in bytes between two sparse-index entries of a segment. */
+export const SPARSE_INTERVAL_BYTES = 64 * 1024;
+/** Size of one disk read while scanning or reading a segment. */
+export const READ_CHUNK_BYTES = 256 * 1024;
+
+const NAME = /^(\d{20})\.seg$/;
+
+/** Where a record starts: its index and byte offset in a segment. */
+export interface SparseEntry {
+  index: bigint;
+  offset: number;
+}
+
+/** A segment as the journal tracks it. "Durable" fields cover only fsynced data. */
+export interface Segment {
+  base: bigint;
+  file: string;
+  /** Bytes including frames planned but not yet written. */
+  size: number;
+  /** Index of the last record including planned ones; base - 1 while empty. */
+  last: bigint;
+  /** Bytes known to be on disk and fsynced. */
+  durableSize: number;
+  /** Last fsynced record; base - 1 while none. */
+  durableLast: bigint;
+  /** Ascending; the first entry is (base, SEGMENT_HEADER_BYTES). */
+  sparse: SparseEntry[];
+}
+
+export function segmentName(base: bigint): string {
+  return `${base.toString().padStart(20, '0')}.seg`;
+}
+
+/** Segment bases found in `dir`, ascending. Other files are ignored. */
+export async function listSegments(dir: string): Promise<bigint[]> {
+  const bases: bigint[] = [];
+  for (const name of await fsp.readdir(dir)) {
+    const m = NAME.exec(name);
+    if (m) bases.push(BigInt(m[1]!));
+  }
+  return bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function newSegment(dir: string, base: bigint): Segment {
+  return {
+    base,
+    file: path.join(dir, segmentName(base)),
+    size: SEGMENT_HEADER_BYTES,
+    last: base - 1n,
+    durableSize: SEGMENT_HEADER_BYTES,
+    durableLast: base - 1n,
+    sparse: [{ index: base, offset: SEGMENT_HEADER_BYTES }],
+  };
+}
+
+/** Records a sparse entry for a frame of `index` at `offset` if it is far enough past the last. */
+export function noteSparse(seg: Segment, index: bigint, offset: number): void {
+  const lastEntry = seg.sparse[seg.sparse.length - 1]!;
+  if (offset - lastEntry.offset >= SPARSE_INTERVAL_BYTES) seg.sparse.push({ index, offset });
+}
+
+/** The sparse entry at or before `index` (index must be within the segment). */
+export function sparseFloor(seg: Segment, index: bigint): SparseEntry {
+  const s = seg.sparse;
+  let lo = 0;
+  let hi = s.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (s[mid]!.index <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return s[lo]!;
+}
+
+/** The outcome of scanning a segment file on open. */
+export interface ScanResult {
+  seg: Segment;
+  /** Size of the file on disk (may exceed seg.size when there is a fault). */
+  fileSize: number;
+  /** The first bad frame (or bad header at offset 0), if any; seg covers what precedes it. */
+  fault?: { offset: number; reason: string; header: boolean };
+}
+
+/** Reads the whole file, verifying the header and every frame in order from `base`. */
+export async function scanSegment(dir: string, base: bigint): Promise<ScanResult> {
+  const seg = newSegment(dir, base);
+  const fh = await fsp.open(seg.file, 'r');
+  try {
+    const fileSize = (await fh.stat()).size;
+    const head = Buffer.alloc(SEGMENT_HEADER_BYTES);
+    const { bytesRead } = await fh.read(head, 0, SEGMENT_HEADER_BYTES, 0);
+    const header = decodeSegmentHeader(head.subarray(0, bytesRead));
+    if ('bad' in header || header.base !== base) {
+      const reason = 'bad' in header ? header.bad : `header says base ${header.base}, file name says ${base}`;
+      seg.size = seg.durableSize = 0;
+      return { seg, fileSize, fault: { offset: 0, reason, header: true } };
+    }
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + frameSize(MAX_RECORD_BYTES));
+    let pos = SEGMENT_HEADER_BYTES;
+    let expected = base;
+    while (pos < fileSize) {
+      const want = Math.min(buf.length, fileSize - pos);
+      const got = (await fh.read(buf, 0, want, pos)).bytesRead;
+      if (got === 0) return done(seg, pos, expected, fileSize, 'the file shrank while being scanned');
+      let at = 0;
+      for (;;) {
+        const r = decodeFrame(buf, at, got);
+        if (r.kind === 'truncated') {
+          if (pos + got < fileSize) break; // more of the file to read: continue from `at`
+          return done(seg, pos + at, expected, fileSize, 'the file ends inside a frame');
+        }
+        if (r.kind === 'bad') return done(seg, pos + at, expected, fileSize, r.reason);
+        if (r.index !== expected) return done(seg, pos + at, expected, fileSize, `record index ${r.index}, expected ${expected}`);
+        noteSparse(seg, expected, pos + at);
+        expected++;
+        at += r.size;
+        if (at >= got) break;
+      }
+      pos += at;
+    }
+    return done(seg, pos, expected, fileSize);
+  } finally {
+    await fh.close();
+  }
+}
+
+function done(seg: Segment, end: number, next: bigint, fileSize: number, reason?: string): ScanResult {
+  seg.size = seg.durableSize = end;
+  seg.last = seg.durableLast = next - 1n;
+  return reason === undefined ? { seg, fileSize } : { seg, fileSize, fault: { offset: end, reason, header: false } };
+}
+
+/**
+ * True when a valid frame with an index after `last` starts anywhere in (`from`, EOF): then
+ * the damage at `from` is not a torn tail but lost acknowledged data followed by more data.
+ */
+export async function validFrameAfter(file: string, from: number, last: bigint): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const fileSize = (await fh.stat()).size;
+    const overlap = frameSize(MAX_RECORD_BYTES);
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + overlap);
+    const maxIndex = last + BigInt(Math.ceil((fileSize - from) / frameSize(1))) + 1n;
+    for (let pos = from + 1; pos < fileSize; pos += READ_CHUNK_BYTES) {
+      const got = (await fh.read(buf, 0, Math.min(buf.length, fileSize - pos), pos)).bytesRead;
+      const stop = Math.min(got, READ_CHUNK_BYTES);
+      for (let at = 0; at + frameSize(1) <= got && at < stop; at++) {
+        const length = buf.readUInt32BE(at);
+        if (length === 0 || length > MAX_RECORD_BYTES || at + frameSize(length) > got) continue;
+        const index = buf.readBigUInt64BE(at + 4);
+        if (index <= last || index > maxIndex || index > MAX_RECORD_INDEX) continue;
+        if (decodeFrame(buf, at, got).kind === 'frame') return true;
+      }
+    }
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** One record read back. `data` must be treated as read-only. */
+export interface JournalRecord {
+  index: bigint;
+  data: Uint8Array;
+}
+
+/** Where a segment read stopped: the next record's place, and whether `accept` said no. */
+export interface ReadStop {
+  next: SparseEntry;
+  stopped: boolean;
+}
+
+/**
+ * Reads records of `seg` from `start` (a frame boundary of record `start.index`), skipping
+ * those before `from`, and stopping at the segment's durable end or when `accept` says no.
+ * Copies each record out of the read buffer so nothing larger than the records returned
+ * outlives the call. Checksums and indices are verified again: damage is CORRUPT.
+ */
+export async function readSegment(
+  seg: Segment,
+  start: SparseEntry,
+  from: bigint,
+  accept: (index: bigint, length: number) => boolean,
+  out: JournalRecord[],
+): Promise<ReadStop> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(seg.file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new JournalError('LIG_ERR_JOURNAL_RANGE', `records from ${from} were released while being read`);
+    }
+    throw e;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + frameSize(MAX_RECORD_BYTES));
+    let pos = start.offset;
+    let index = start.index;
+    const end = seg.durableSize;
+    while (pos < end) {
+      const got = (await fh.read(buf, 0, Math.min(buf.length, end - pos), pos)).bytesRead;
+      let at = 0;
+      while (at < got) {
+        const r = decodeFrame(buf, at, got);
+        if (r.kind === 'truncated' && at > 0) break;
+        if (r.kind !== 'frame' || r.index !== index) {
+          const reason = r.kind === 'frame' ? `record index ${r.index}, expected ${index}` : r.kind === 'bad' ? r.reason : 'short read';
+          throw new JournalError('LIG_ERR_JOURNAL_CORRUPT', `${seg.file} at offset ${pos + at}: ${reason}`, {
+            file: seg.file,
+            offset: pos + at,
+          });
+        }
+        if (index >= from) {
+          if (!accept(index, r.payload.length)) return { next: { index, offset: pos + at }, stopped: true };
+          out.push({ index, data: new Uint8Array(r.payload) });
+        }
+        index++;
+        at += r.size;
+      }
+      pos += at;
+    }
+    return { next: { index, offset: pos }, stopped: false };
+  } finally {
+    await fh.close();
+  }
+}
