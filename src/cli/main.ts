@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   // name: { summary, load: async () => (await import('./name')).command },
   // require, not import(): under mocha's tsx/cjs hook a dynamic import() bypasses the TypeScript loader
   decode: { summary: 'decode a handover stream (back-to-back PS-PDUs)', load: async () => (require('./decode') as typeof import('./decode')).command },
+  certs: { summary: 'make a CA and certificates (init), or add one (issue)', load: async () => (require('./certs') as typeof import('./certs')).command },
 };
 
 function usage(): string {

@@ -333,6 +333,14 @@ describe('pki', () => {
       throwsCert(() => loadTlsMaterial({ ca: twin.ca, cert: pki.probe.cert, key: pki.probe.key }), 'LIG_ERR_CERT_UNTRUSTED');
     });
 
+    it('refuses a certificate whose signature was altered (names and key ids still match)', () => {
+      const der = Buffer.from(x509(pki.probe.cert).raw);
+      der[der.length - 1]! ^= 0x01; // the last byte lies in the signature
+      const forged = write('forged.pem', `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+      assert.ok(x509(forged).checkIssued(x509(pki.ca)));
+      throwsCert(() => loadTlsMaterial({ ca: pki.ca, cert: forged, key: pki.probe.key }), 'LIG_ERR_CERT_UNTRUSTED');
+    });
+
     it('refuses an expired certificate and one not valid yet', async () => {
       const out = path.join(tmp, 'dated');
       const expired = await makeExpiredLeaf(pki.dir, { outDir: out });
