@@ -67,27 +67,39 @@ function asLigError(e: unknown, base: number): LigError {
 
 /**
  * Incremental framing for a TCP connection: push chunks as they arrive, take whole PDUs
- * out. Memory is bounded by one PDU (limits.maxPduBytes) plus one chunk. A malformed
- * header throws BerError; the connection cannot be resynchronised after that.
+ * out. Memory is bounded by one PDU (limits.maxPduBytes) plus one chunk. A malformed or
+ * over-limit header throws BerError (its offset a stream offset); the connection cannot be
+ * resynchronised after that. No whole PDU is lost to it: when the chunk that reaches the bad
+ * header also completed PDUs, push returns those and the next push throws. At the end of the
+ * input, `pending` bytes mean the stream was cut; push an empty chunk first to have a bad
+ * header among them thrown.
  */
 export class PduFramer {
   private buf: Buffer = Buffer.alloc(0);
+  /** Stream offset of buf[0]: the bytes already handed out as PDUs. */
+  private consumed = 0;
   constructor(private readonly limits: ReadLimits = DEFAULT_LIMITS) {}
 
   /** Adds bytes; returns the PDUs completed by them (copies, safe to keep). */
   push(chunk: Uint8Array): Buffer[] {
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    if (chunk.length > 0) this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
     const out: Buffer[] = [];
     let at = 0;
-    while (at < this.buf.length) {
-      if (this.buf[at] !== 0x30) {
-        throw new BerError('LIG_ERR_BER_UNEXPECTED', `a PS-PDU starts with SEQUENCE (0x30), found 0x${this.buf[at]!.toString(16)}`, at);
+    try {
+      while (at < this.buf.length) {
+        if (this.buf[at] !== 0x30) {
+          throw new BerError('LIG_ERR_BER_UNEXPECTED', `a PS-PDU starts with SEQUENCE (0x30), found 0x${this.buf[at]!.toString(16)}`, at);
+        }
+        const len = frameLength(this.buf, at, this.limits);
+        if (len === undefined) break;
+        out.push(Buffer.from(this.buf.subarray(at, at + len)));
+        at += len;
       }
-      const len = frameLength(this.buf, at, this.limits);
-      if (len === undefined) break;
-      out.push(Buffer.from(this.buf.subarray(at, at + len)));
-      at += len;
+    } catch (e) {
+      if (out.length === 0) throw asLigError(e, this.consumed);
+      // the PDUs before the bad header go out now; the bad header stays first in buf and throws next time
     }
+    this.consumed += at;
     this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
     return out;
   }
