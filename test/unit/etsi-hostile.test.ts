@@ -320,6 +320,19 @@ describe('etsi hostile input (PS-PDU level)', () => {
       }
     });
 
+    it('loses no whole PDU to a bad header in the same chunk, and reports it at its stream offset', () => {
+      const bad = Buffer.concat([STREAM, Buffer.from('a0020500', 'hex')]);
+      const fr = new PduFramer();
+      assert.deepEqual(fr.push(bad).map((b) => b.toString('hex')), expected, 'the good PDUs come out first');
+      const again = (chunk: Buffer) => assert.throws(() => fr.push(chunk), (e: unknown) => e instanceof BerError && e.code === 'LIG_ERR_BER_UNEXPECTED' && e.offset === STREAM.length);
+      again(Buffer.alloc(0)); // the end of input surfaces it
+      again(Buffer.from('00', 'hex')); // and so does more input
+      const byByte = new PduFramer();
+      const out: Buffer[] = [];
+      assert.throws(() => { for (const b of bad) out.push(...byByte.push(Buffer.from([b]))); }, (e: unknown) => e instanceof BerError && e.offset === STREAM.length);
+      assert.equal(out.length, RECORDS.length);
+    });
+
     it('hands out copies: a caller reusing its chunk buffer cannot change PDUs already framed', () => {
       const fr = new PduFramer();
       const chunk = Buffer.from(STREAM);
