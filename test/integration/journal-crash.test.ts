@@ -1,0 +1,89 @@
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Journal } from '../../src/delivery/journal';
+import { assertRecord, removeDir, tempDir } from '../journal-fixtures';
+
+const CHILD = path.join(__dirname, 'journal-crash-child.ts');
+
+interface Run {
+  child: ChildProcess;
+  /** Highest acknowledged index and confirmed index the child reported. */
+  acked: bigint;
+  confirmed: bigint;
+  lines: number;
+}
+
+/** Starts the child on `dir` and resolves once it has printed `lines` lines after "ready". */
+function runUntil(dir: string, lines: number): Promise<Run> {
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const run: Run = { child, acked: 0n, confirmed: 0n, lines: 0 };
+  return new Promise((resolve, reject) => {
+    let rest = '';
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`child exited by itself (code ${code}, signal ${signal})`));
+    });
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      for (const line of parts) {
+        const [kind, value] = line.split(' ');
+        if (kind === 'a') run.acked = BigInt(value!) > run.acked ? BigInt(value!) : run.acked;
+        else if (kind === 'c') run.confirmed = BigInt(value!) > run.confirmed ? BigInt(value!) : run.confirmed;
+        else if (kind !== 'ready') reject(new Error(`unexpected line from child: ${line}`));
+        if (kind !== 'ready' && ++run.lines === lines) resolve(run);
+      }
+    });
+  });
+}
+
+function kill(run: Run): Promise<void> {
+  return new Promise((resolve) => {
+    run.child.once('exit', () => resolve());
+    run.child.kill('SIGKILL');
+  });
+}
+
+describe('journal crash (SIGKILL mid-stream)', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+  });
+  after(() => removeDir(dir));
+
+  for (const [round, lines] of [
+    [1, 300],
+    [2, 777],
+    [3, 1500],
+  ] as const) {
+    it(`round ${round}: every acknowledged record survives, intact and in order`, async () => {
+      const run = await runUntil(dir, lines);
+      await kill(run);
+      assert.ok(run.acked > 0n);
+
+      const j = await Journal.open(dir, { segmentBytes: 64 * 1024 });
+      try {
+        assert.ok(j.durable >= run.acked, `acknowledged ${run.acked}, journal ends at ${j.durable}`);
+        assert.ok(j.confirmed >= run.confirmed, `confirmed ${run.confirmed} was reported, cursor is ${j.confirmed}`);
+        let next = j.confirmed + 1n;
+        for (;;) {
+          const got = await j.read(next, { maxRecords: 5000, maxBytes: 4 << 20 });
+          if (got.length === 0) break;
+          for (const r of got) {
+            assert.equal(r.index, next);
+            assertRecord(r.index, r.data);
+            next++;
+          }
+        }
+        assert.equal(next, j.durable + 1n);
+        assert.equal(j.next, j.durable + 1n);
+      } finally {
+        await j.close();
+      }
+    });
+  }
+});
