@@ -108,8 +108,11 @@ export function target(): Schema<Target> {
       let ok = true;
       for (const k of keys) {
         if ((TARGET_KINDS as readonly string[]).includes(k)) continue;
+        // A key near a kind is a typo and safe to show; any other key may be a target
+        // written as a key (`- 192.0.2.1:`), so neither the message nor the path names it.
         const near = closest(k, TARGET_KINDS);
-        ctx.report([...path, k], `unknown key "${k}": ${near ? `did you mean "${near}"?` : `expected one of: ${TARGET_KINDS.join(', ')}`}`, true);
+        if (near) ctx.report([...path, k], `unknown key "${k}": did you mean "${near}"?`, true);
+        else ctx.report(path, `has an unknown key (not shown: it may be a target): expected exactly one of ${TARGET_KINDS.join(', ')}`);
         ok = false;
       }
       const kinds = keys.filter((k): k is TargetKind => (TARGET_KINDS as readonly string[]).includes(k));

@@ -315,9 +315,12 @@ describe('config: mediator', () => {
     c.intercepts = [
       { liid: secrets[0], agency: 'a1', type: 'content', targets: [{ ip: secrets[1] }, { mac: secrets[2] }, { username: secrets[3] }, { email: secrets[4] }] },
       { liid: 5, agency: 'a1', type: 'content', targets: [{ ip: 5 }, { username: ['x'] }] },
+      { liid: 'L3', agency: 'a1', type: 'content', targets: [{ '198.51.100.99': null }] },
     ];
+    secrets.push('198.51.100.99');
     const e = failing(stringify(c));
-    assert.equal(e.errors.length, 8, e.message);
+    assert.equal(e.errors.length, 9, e.message);
+    assert.equal(e.errors[8]!.path, 'intercepts[2].targets[0]');
     for (const s of secrets) assert.ok(!e.message.includes(s.trim()), `message quotes "${s}": ${e.message}`);
     assert.match(e.errors[0]!.message, /got 26 characters/);
   });
