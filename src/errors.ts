@@ -51,6 +51,14 @@ export const ERROR_CODES = {
   LIG_ERR_CERT_IDENTITY: 'The peer certificate carries no lig identity (CN name, OU role): issue it with `lig certs issue`.',
   LIG_ERR_CERT_EXISTS: 'Refusing to overwrite existing keys or certificates: choose another --dir, or pass --force knowingly.',
   LIG_ERR_CERT_OPTIONS: 'A certificate option is invalid (name, role, SAN, validity or key size); the message names it.',
+  // --- delivery to agencies (src/delivery) ------------------------------------------------
+  LIG_ERR_DELIVERY_CONNECT: 'The agency collector cannot be reached (refused, unreachable, timed out): check its hi2/hi3 address and that it listens; lig retries with backoff.',
+  LIG_ERR_DELIVERY_TLS: 'The TLS handshake with the agency failed (version, alert, lig\'s certificate refused): check tls.minVersion and that the agency trusts lig\'s CA.',
+  LIG_ERR_DELIVERY_UNTRUSTED: 'The agency certificate does not chain to tls.ca (or is expired): give the CA that issued it, or have the agency fix its certificate.',
+  LIG_ERR_DELIVERY_IDENTITY: 'The agency certificate does not name the expected host (tls.servername, else the hi2/hi3 host): fix servername or the certificate SAN.',
+  LIG_ERR_DELIVERY_KEEPALIVE_TIMEOUT: 'The agency did not answer a keep-alive (or PDU acknowledgement) within keepalive.wait: check the collector; lig reconnects and resends.',
+  LIG_ERR_DELIVERY_CLOSED: 'The agency or the network closed the connection: lig reconnects and resends what the agency has not confirmed.',
+  LIG_ERR_DELIVERY_PROTOCOL: 'The agency sent bytes that are not valid PS-PDUs: check the collector software; lig drops the connection and reconnects.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
@@ -172,6 +180,18 @@ export class CertError extends LigError {
   constructor(code: LigErrorCode, message: string, path?: string) {
     super(code, path === undefined ? message : `${path}: ${message}`);
     this.path = path;
+  }
+}
+
+/**
+ * Delivery to an agency failed or was refused. `cause` keeps the underlying error; `peerCode`
+ * is its Node or OpenSSL code (e.g. ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID) when there is one.
+ */
+export class DeliveryError extends LigError {
+  readonly peerCode: string | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown; peerCode?: string }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.peerCode = options?.peerCode;
   }
 }
 
