@@ -117,6 +117,16 @@ describe('journal recovery', () => {
     assert.equal(fs.readFileSync(file).length, bytes.length, 'nothing was cut');
   });
 
+  it('refuses an intact record with the wrong index at the end, rather than cutting it', async () => {
+    await filled(dir, 5n);
+    const file = lastSegment(dir);
+    const at = fs.statSync(file).size;
+    fs.appendFileSync(file, encodeFrame(7n, recordFor(7n)));
+    const e = (await rejectsWith(Journal.open(dir), 'LIG_ERR_JOURNAL_CORRUPT')) as JournalError;
+    assert.equal(e.offset, at);
+    assert.match(e.message, /record index 7, expected 6/);
+  });
+
   it('refuses a missing segment, a damaged cursor and a cursor past the end', async () => {
     await filled(dir, 60n, { segmentBytes: 4096 });
     const files = segmentFiles(dir);

@@ -99,6 +99,19 @@ describe('journal', () => {
     assert.deepEqual(await j.append([recordFor(43n)]), { first: 43n, last: 43n });
   });
 
+  it('counts pending records and bytes when appends follow a full confirm in the same segment', async () => {
+    j = await Journal.open(dir);
+    await j.append(recordsFor(1n, 4n));
+    await j.confirm(4n);
+    assert.deepEqual([j.stats.pendingRecords, j.stats.pendingBytes], [0n, 0]);
+    await j.append(recordsFor(5n, 6n));
+    await j.confirm(4n);
+    const bytes = recordsFor(5n, 6n).reduce((n, r) => n + r.length + 16, 0);
+    assert.deepEqual([j.stats.pendingRecords, j.stats.pendingBytes], [2n, bytes]);
+    await j.confirm(5n);
+    assert.deepEqual([j.stats.pendingRecords, j.stats.pendingBytes], [1n, recordFor(6n).length + 16]);
+  });
+
   it('confirming backwards is a no-op and beyond the last record is RANGE', async () => {
     j = await Journal.open(dir);
     await j.append(recordsFor(1n, 5n));

@@ -8,7 +8,7 @@
  * records live on disk, plus a small cache of the tail and a sparse in-memory index.
  */
 import { promises as fsp } from 'node:fs';
-import { ConfigError, JournalError } from '../../errors';
+import { ConfigError, JournalError, LigError, isLigError } from '../../errors';
 import { readCursor, writeCursor } from './cursor';
 import { SEGMENT_HEADER_BYTES, checkRecord, encodeFrameInto, frameSize } from './framing';
 import { JournalLock, acquireLock } from './lock';
@@ -78,7 +78,7 @@ export class Journal {
   private confirmChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private flushing: Promise<void> | undefined;
-  private failure: JournalError | undefined;
+  private failure: LigError | undefined;
   private closed = false;
   private syncs = 0;
 
@@ -105,17 +105,18 @@ export class Journal {
   static async open(dir: string, opts: JournalOptions = {}): Promise<Journal> {
     const options = resolveJournalOptions(opts);
     if (typeof dir !== 'string' || dir === '') throw new ConfigError('journal.dir', 'must be a directory path');
-    await fsp.mkdir(dir, { recursive: true });
-    const lock = await acquireLock(dir);
+    let lock: JournalLock | undefined;
     try {
+      await fsp.mkdir(dir, { recursive: true });
+      lock = await acquireLock(dir);
       const confirmed = await readCursor(dir);
       const { segs, tornBytes } = await recover(dir, confirmed);
       const j = new Journal(dir, options, lock, segs, confirmed, tornBytes);
       j.confirmPos = await j.locate(confirmed + 1n);
       return j;
     } catch (e) {
-      await lock.release();
-      throw e;
+      await lock?.release().catch(() => undefined);
+      throw ioError(`cannot open journal ${dir}`, e);
     }
   }
 
@@ -236,16 +237,18 @@ export class Journal {
     }
     if (index < this.durableNext) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const w = { index, resolve, reject };
+      const onAbort = () => {
+        this.indexWaiters = this.indexWaiters.filter((x) => x !== w);
+        reject(signal!.reason);
+      };
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const w = {
+        index,
+        resolve: () => (settle(), resolve()),
+        reject: (e: unknown) => (settle(), reject(e)),
+      };
       this.indexWaiters.push(w);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.indexWaiters = this.indexWaiters.filter((x) => x !== w);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -280,7 +283,10 @@ export class Journal {
       }
       const seg = this.segmentOf(index);
       if (!seg) throw new JournalError('LIG_ERR_JOURNAL_RANGE', `record ${index} was confirmed and released`);
-      const stop = await readSegment(seg, this.hintFor(index, seg) ?? sparseFloor(seg, index), index, accept, out);
+      const start = this.hintFor(index, seg) ?? sparseFloor(seg, index);
+      const stop = await readSegment(seg, start, index, accept, out).catch((e: unknown) => {
+        throw ioError(`journal ${this.dir}: reading ${seg.file} failed`, e);
+      });
       full = stop.stopped;
       index = stop.next.index;
       this.remember(index, seg, stop.next.offset);
@@ -305,7 +311,9 @@ export class Journal {
     }
     if (upTo <= this.confirmedIdx) return Promise.resolve();
     if (upTo > this.confirmTarget) this.confirmTarget = upTo;
-    const run = this.confirmChain.then(() => this.persistConfirm());
+    const run = this.confirmChain.then(() => this.persistConfirm()).catch((e: unknown) => {
+      throw ioError(`journal ${this.dir}: confirm failed`, e);
+    });
     this.confirmChain = run.catch(() => undefined);
     return run;
   }
@@ -324,6 +332,8 @@ export class Journal {
     this.cache.clear();
     try {
       await this.writer.close();
+    } catch (e) {
+      if (!this.failure) throw ioError(`journal ${this.dir}: closing failed`, e);
     } finally {
       await this.lock.release();
     }
@@ -382,7 +392,12 @@ export class Journal {
 
   /** Where record `index` starts, if it exists (durable, being written, or queued). */
   private async locate(index: bigint): Promise<{ seg: Segment; offset: number } | undefined> {
-    if (index >= this.nextIndex) return undefined;
+    if (index > this.nextIndex) return undefined;
+    if (index === this.nextIndex) {
+      // Not appended yet: it will go at the end of the active segment, or start a new one.
+      const active = this.active();
+      return active && { seg: active, offset: active.size };
+    }
     if (index >= this.durableNext) {
       const p = this.inflight.find((f) => f.index === index) ?? this.queue.find((f) => f.index === index);
       return p && { seg: p.seg, offset: p.offset };
@@ -451,7 +466,7 @@ export class Journal {
       try {
         await this.writer.write(batch, this.unborn);
       } catch (e) {
-        this.failure = new JournalError('LIG_ERR_JOURNAL_IO', `journal ${this.dir}: write failed: ${(e as Error).message}`, { cause: e });
+        this.failure = ioError(`journal ${this.dir}: write failed`, e);
         for (const a of [...acks, ...this.acks]) a.reject(this.failure);
         this.acks = [];
         this.queue = [];
@@ -471,6 +486,12 @@ export class Journal {
       this.indexWaiters = waiting;
     }
   }
+}
+
+/** `e` as a typed error: lig errors pass through, anything else (fs errors) becomes IO. */
+function ioError(what: string, e: unknown): LigError {
+  if (isLigError(e)) return e;
+  return new JournalError('LIG_ERR_JOURNAL_IO', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
 
 function positive(name: string, v: number): number {

@@ -7,6 +7,7 @@
  * - a bad frame in the newest segment is a torn tail, cut off, unless a valid frame with a
  *   later index follows it: then acknowledged data was damaged in place and it is CORRUPT
  *   (file and offset in the error), never silently dropped;
+ * - an intact frame with the wrong index is CORRUPT wherever it is;
  * - segments must follow each other without gaps, and must hold every unconfirmed record.
  */
 import { promises as fsp } from 'node:fs';
@@ -44,7 +45,7 @@ export async function recover(dir: string, confirmed: bigint): Promise<Recovery>
     const isLast = i === bases.length - 1;
     const { seg, fault, fileSize } = await scanSegment(dir, bases[i]!);
     if (fault) {
-      if (!isLast) throw corrupt(seg.file, fault.offset, fault.reason);
+      if (!isLast || fault.misplaced) throw corrupt(seg.file, fault.offset, fault.reason);
       if (await validFrameAfter(seg.file, fault.offset, seg.last)) throw corrupt(seg.file, fault.offset, fault.reason);
       tornBytes = fileSize - fault.offset;
       if (fault.header) {

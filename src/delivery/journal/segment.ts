@@ -91,8 +91,11 @@ export interface ScanResult {
   seg: Segment;
   /** Size of the file on disk (may exceed seg.size when there is a fault). */
   fileSize: number;
-  /** The first bad frame (or bad header at offset 0), if any; seg covers what precedes it. */
-  fault?: { offset: number; reason: string; header: boolean };
+  /**
+   * The first bad frame (or bad header at offset 0), if any; seg covers what precedes it.
+   * `misplaced`: the frame there is intact but carries the wrong index (never a torn write).
+   */
+  fault?: { offset: number; reason: string; header: boolean; misplaced: boolean };
 }
 
 /** Reads the whole file, verifying the header and every frame in order from `base`. */
@@ -107,7 +110,7 @@ export async function scanSegment(dir: string, base: bigint): Promise<ScanResult
     if ('bad' in header || header.base !== base) {
       const reason = 'bad' in header ? header.bad : `header says base ${header.base}, file name says ${base}`;
       seg.size = seg.durableSize = 0;
-      return { seg, fileSize, fault: { offset: 0, reason, header: true } };
+      return { seg, fileSize, fault: { offset: 0, reason, header: true, misplaced: false } };
     }
     const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + frameSize(MAX_RECORD_BYTES));
     let pos = SEGMENT_HEADER_BYTES;
@@ -124,7 +127,7 @@ export async function scanSegment(dir: string, base: bigint): Promise<ScanResult
           return done(seg, pos + at, expected, fileSize, 'the file ends inside a frame');
         }
         if (r.kind === 'bad') return done(seg, pos + at, expected, fileSize, r.reason);
-        if (r.index !== expected) return done(seg, pos + at, expected, fileSize, `record index ${r.index}, expected ${expected}`);
+        if (r.index !== expected) return done(seg, pos + at, expected, fileSize, `record index ${r.index}, expected ${expected}`, true);
         noteSparse(seg, expected, pos + at);
         expected++;
         at += r.size;
@@ -138,10 +141,10 @@ export async function scanSegment(dir: string, base: bigint): Promise<ScanResult
   }
 }
 
-function done(seg: Segment, end: number, next: bigint, fileSize: number, reason?: string): ScanResult {
+function done(seg: Segment, end: number, next: bigint, fileSize: number, reason?: string, misplaced = false): ScanResult {
   seg.size = seg.durableSize = end;
   seg.last = seg.durableLast = next - 1n;
-  return reason === undefined ? { seg, fileSize } : { seg, fileSize, fault: { offset: end, reason, header: false } };
+  return reason === undefined ? { seg, fileSize } : { seg, fileSize, fault: { offset: end, reason, header: false, misplaced } };
 }
 
 /**
