@@ -8,9 +8,11 @@
  *  - lig's decoding of the PDU and the oracle's agree on every component, field by field.
  * ETSI's own version 35 text (no IPIRIPacketReport) decodes every PDU it knows, too. Last,
  * OpenLI's recorded streams (li-psDomainId with a stray trailing arc, 0.4.0.2.2.5.1.17.0)
- * decode in lig exactly as in the oracle.
+ * decode in lig exactly as in the oracle. And lig's own profile (asn1/LIG-*.asn), compiled by
+ * asn1c, decodes the same stream: the profile describes what lig writes.
  */
 import { strict as assert } from 'node:assert';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +20,7 @@ import {
   ACCESS_EVENT_TYPE,
   AccessEventType,
   IRIType,
+  PS_PDU,
   RecordContext,
   Stamp,
   cinResetPdu,
@@ -34,9 +37,10 @@ import {
   packetSummaryReportPdu,
   pduAckRequestPdu,
   pduAckResponsePdu,
+  toJsonValue,
 } from '../../src/etsi';
-import { OracleVersion, XerNode, enumValue, find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
-import { requireShared } from '../helpers/shared';
+import { OracleVersion, XerNode, diffWithXer, enumValue, find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
+import { requireShared, skipOrFail } from '../helpers/shared';
 
 // --- the stream -------------------------------------------------------------------------------
 
@@ -138,6 +142,12 @@ function allKinds(): Rec[] {
       ...(iriType === 'iRI-Continue' || iriType === 'iRI-End' ? { octetsReceived: 123456789012, octetsTransmitted: 9223372036854775807n } : {}),
       ...(iriType === 'iRI-End' ? { endTime: '20231114231320.5Z', endReason: 'connectionTimeout' as const } : {}),
       location: { wlanLocationAttributes: { wlanAPMACAddress: Buffer.from([2, 0, 0x5e, 0, 0x53, i]) } },
+      ...(ev === 'interimUpdate' ? { // the rest of IPIRIContents, SEQUENCE OF CHOICE included
+        targetNetworkID: '02:00:5e:00:53:01', targetCPEID: 'cpe-7', targetLocation: 'AP lobby', pOPPortNumber: 4094, callBackNumber: '+4930123',
+        rawAAAData: Buffer.from('0102', 'hex'), expectedEndTime: '20231115221320Z', pOPPhoneNumber: '+4930999', pOPIdentifier: { macAddressType: Buffer.alloc(6, 9) },
+        nationalIPIRIParameters: { countryCode: 'DE' }, otherTargetIdentifiers: [{ iPAddress: ipAddress('100.64.9.9') }, { iPAddress: ipAddress('2001:db8:9::', 'static', 48) }],
+        pOPPortID: Buffer.from('slot 1'), framedRoutes: [{ framedRoute: Buffer.from('10.9.0.0/16 0.0.0.0 1') }],
+      } : {}),
     }), { accessEventType: ev });
   });
   // An IPCC with a GeneralizedTime header is in the V17 group; one more with a microsecond stamp and the other direction.
@@ -193,44 +203,9 @@ function checkAgainstInputs(x: XerNode, e: Expected): void {
   }
 }
 
-/**
- * lig's decoded value and the oracle's XER agree on every component: same names, same
- * values, nothing present in one and absent in the other (except what lig keeps as
- * `$unknown`, an extension addition it does not name).
- */
-function agree(v: unknown, x: XerNode, at: string): void {
-  if (v instanceof Uint8Array) {
-    assert.equal(xerHex(x), Buffer.from(v).toString('hex'), at);
-  } else if (Array.isArray(v)) {
-    assert.equal(x.children.length, v.length, `${at}: number of elements`);
-    v.forEach((item, i) => agree(item, x.children[i]!, `${at}[${i}]`));
-  } else if (v === null) {
-    assert.equal(x.children.length + x.text.length, 0, `${at}: NULL`);
-  } else if (typeof v === 'boolean') {
-    assert.equal(enumValue(x), String(v), at);
-  } else if (typeof v === 'number' || typeof v === 'bigint') {
-    assert.equal(x.text.trim(), v.toString(), at);
-  } else if (typeof v === 'string') {
-    if (x.children.length > 0) assert.equal(enumValue(x), v, at);
-    else assert.equal(x.text, v, at);
-  } else if (typeof v === 'object' && v !== undefined) {
-    const o = v as Record<string, unknown>;
-    if ('unusedBits' in o && o.bytes instanceof Uint8Array) {
-      const bits = [...o.bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
-      assert.equal(x.text.replace(/\s+/g, ''), bits.slice(0, bits.length - (o.unusedBits as number)), `${at}: BIT STRING`);
-      return;
-    }
-    const keys = Object.keys(o).filter((k) => k !== '$unknown');
-    const names = x.children.map((c) => c.name);
-    if (!('$unknown' in o)) assert.deepEqual([...names].sort(), [...keys].sort(), `${at}: components`);
-    for (const k of keys) {
-      const c = x.children.find((n) => n.name === k);
-      assert.ok(c, `${at}.${k}: absent in the oracle's XER`);
-      agree(o[k], c, `${at}.${k}`);
-    }
-  } else {
-    assert.fail(`${at}: unexpected ${typeof v}`);
-  }
+/** lig's decoding and the oracle's XER agree on every component (test/helpers/oracle.ts). */
+function agree(pdu: unknown, x: XerNode, at: string): void {
+  assert.deepEqual(diffWithXer(PS_PDU, toJsonValue(pdu), x, at), []);
 }
 
 async function decodeWithOracle(ctx: Mocha.Context, dir: string, name: string, recs: Rec[], version: OracleVersion): Promise<XerNode[]> {
@@ -243,14 +218,14 @@ async function decodeWithOracle(ctx: Mocha.Context, dir: string, name: string, r
   return docs;
 }
 
+const recs = allKinds();
+
 describe('etsi-oracle decodes every record kind lig emits', () => {
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-oracle-'));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const recs = allKinds();
 
   it('the stream holds every kind, IPIRI for each AccessEventType, domain ids 40 and 17', () => {
     const kinds = new Set(recs.map((r) => r.expect.kind.replace(/^IPIRI .*/, 'IPIRI')));
@@ -320,4 +295,58 @@ describe("lig decodes OpenLI's version 17 headers (stray trailing arc 0.4.0.2.2.
       entries.forEach((e, i) => agree(e.pdu, docs[i]!, `${name}#${i}`));
     });
   }
+});
+
+/** Runs a command in `cwd`; resolves with stdout, rejects with its output on a non-zero exit. */
+function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${String(stderr || stdout).slice(-2000)}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+describe("lig's own ASN.1 profile (asn1/), compiled by asn1c, decodes every record kind lig emits", () => {
+  let work: string;
+  before(async function () {
+    if (spawnSync('sh', ['-c', 'command -v asn1c && command -v make && command -v cc']).status !== 0) {
+      skipOrFail(this, 'compiling the profile needs asn1c, make and a C compiler: apt-get install asn1c build-essential');
+    }
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-profile-'));
+    const files = ['LIG-PS-PDU.asn', 'LIG-IPAccessPDU.asn', 'LIG-EmailPDU.asn'];
+    for (const f of files) {
+      const text = fs.readFileSync(path.resolve(__dirname, '..', '..', 'asn1', f), 'utf8')
+        .replace(/18446744073709551615/g, '9223372036854775807') // asn1c 0.9.28 cannot hold 2^64-1 (nor does the oracle)
+        .replace('SEQUENCE OF INTEGER (0..4294967295),', 'SEQUENCE OF INTEGER,'); // asn1c 0.9.28 bug, as in the oracle
+      fs.writeFileSync(path.join(work, f), text);
+    }
+    // the two modules the profile imports from outside itself; lig writes neither type
+    fs.writeFileSync(path.join(work, 'outside.asn'), [
+      'IPMultimediaPDU DEFINITIONS IMPLICIT TAGS ::= BEGIN',
+      'IPMMCC ::= SEQUENCE { iPMMCCObjId [0] RELATIVE-OID, mMCCContents [1] OCTET STRING, ... }',
+      'IPMMIRI ::= SEQUENCE { iPMMIRIObjId [0] RELATIVE-OID, ... }',
+      'END',
+      'HI1NotificationOperations DEFINITIONS IMPLICIT TAGS ::= BEGIN',
+      'HI1-Operation ::= CHOICE { liActivated [1] NULL, ... }',
+      'END',
+    ].join('\n'));
+    await run('asn1c', ['-fcompound-names', '-pdu=PS-PDU', ...files, 'outside.asn'], work);
+    await run('make', ['-f', 'Makefile.am.sample', '-j2'], work);
+  });
+  after(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('every PDU decodes with constraints checked and agrees with lig, component by component', async () => {
+    for (const [i, r] of recs.entries()) {
+      const file = path.join(work, `pdu-${i}.ber`);
+      fs.writeFileSync(file, r.bytes);
+      const xer = await run(path.join(work, 'progname'), ['-c', '-iber', '-oxer', file], work);
+      const docs = parseXer(xer);
+      assert.equal(docs.length, 1, `${r.expect.kind}: one PDU`);
+      checkAgainstInputs(docs[0]!, r.expect);
+      agree(decodePsPdu(r.bytes), docs[0]!, `profile: ${r.expect.kind}#${r.expect.seq}`);
+    }
+  });
 });
