@@ -186,6 +186,16 @@ describe('journal', () => {
     await rejectsWith(Journal.open(path.join(dir, 'x'), { groupCommitDelayMs: 1.5 }), 'LIG_ERR_CONFIG');
   });
 
+  it('fails appends with IO once a write fails, and still closes', async () => {
+    j = await Journal.open(dir, { segmentBytes: 1024 });
+    await j.append([recordFor(1n)]);
+    fs.rmSync(dir, { recursive: true, force: true }); // the next segment cannot be created
+    await rejectsWith(j.append(recordsFor(2n, 20n)), 'LIG_ERR_JOURNAL_IO');
+    await rejectsWith(j.append([recordFor(21n)]), 'LIG_ERR_JOURNAL_IO');
+    assert.equal(j.durable, 1n);
+    await j.close();
+  });
+
   it('close flushes pending appends; a closed journal refuses use with CLOSED', async () => {
     j = await Journal.open(dir);
     const pending = j.append(recordsFor(1n, 3n));

@@ -22,6 +22,7 @@ import {
 import { recover } from './recover';
 import { JournalRecord, Segment, SparseEntry, newSegment, noteSparse, readSegment, sparseFloor } from './segment';
 import { TailCache } from './tail-cache';
+import { GroupCommit } from './group-commit';
 import { PlannedFrame, SegmentWriter } from './writer';
 
 export interface ReadOptions {
@@ -60,10 +61,7 @@ export class Journal {
   private readonly cache: TailCache;
   /** Segments planned for but not yet created on disk. */
   private readonly unborn = new Set<Segment>();
-  private queue: PlannedFrame[] = [];
-  /** The batch being written and synced now. */
-  private inflight: PlannedFrame[] = [];
-  private acks: (Waiter<void> & { last: bigint })[] = [];
+  private readonly commits: GroupCommit;
   private indexWaiters: (Waiter<void> & { index: bigint })[] = [];
   private roomWaiters: (Waiter<void> & { fits: () => boolean })[] = [];
   /** Where some records start, remembered from reads (delivery reads on from where it stopped). */
@@ -76,11 +74,7 @@ export class Journal {
   private confirmedIdx: bigint;
   private confirmTarget: bigint;
   private confirmChain: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private flushing: Promise<void> | undefined;
-  private failure: LigError | undefined;
   private closed = false;
-  private syncs = 0;
 
   private constructor(
     readonly dir: string,
@@ -91,6 +85,13 @@ export class Journal {
     private readonly tornBytes: number,
   ) {
     this.writer = new SegmentWriter(dir);
+    this.commits = new GroupCommit(
+      this.writer,
+      this.unborn,
+      options.groupCommitDelayMs,
+      (e) => ioError(`journal ${dir}: write failed`, e),
+      (batch) => this.durableNow(batch),
+    );
     this.cache = new TailCache(options.tailCacheBytes);
     this.usedBytes = segs.reduce((n, s) => n + s.size, 0);
     const lastSeg = segs[segs.length - 1];
@@ -150,7 +151,7 @@ export class Journal {
       segments: this.segs.length,
       cacheBytes: this.cache.bytes,
       tornBytesAtOpen: this.tornBytes,
-      syncs: this.syncs,
+      syncs: this.commits.syncs,
     };
   }
 
@@ -162,7 +163,7 @@ export class Journal {
   append(records: readonly Uint8Array[]): Promise<{ first: bigint; last: bigint }> {
     try {
       this.usable();
-      if (this.failure) throw this.failure;
+      if (this.commits.failure) throw this.commits.failure;
       if (!Array.isArray(records) || records.length === 0) {
         throw new JournalError('LIG_ERR_JOURNAL_BAD_RECORD', 'append needs a non-empty array of records');
       }
@@ -178,6 +179,7 @@ export class Journal {
       return Promise.reject(e);
     }
     const first = this.nextIndex;
+    const frames: PlannedFrame[] = [];
     for (const rec of records) {
       const size = frameSize(rec.length);
       let seg = this.active();
@@ -190,16 +192,14 @@ export class Journal {
       const frame = Buffer.allocUnsafe(size);
       encodeFrameInto(frame, 0, this.nextIndex, rec);
       noteSparse(seg, this.nextIndex, seg.size);
-      this.queue.push({ seg, offset: seg.size, index: this.nextIndex, frame });
+      frames.push({ seg, offset: seg.size, index: this.nextIndex, frame });
       seg.size += size;
       seg.last = this.nextIndex;
       this.usedBytes += size;
       this.nextIndex++;
     }
     const last = this.nextIndex - 1n;
-    const done = new Promise<void>((resolve, reject) => this.acks.push({ last, resolve, reject }));
-    this.scheduleFlush();
-    return done.then(() => ({ first, last }));
+    return this.commits.enqueue(frames).then(() => ({ first, last }));
   }
 
   /**
@@ -322,8 +322,7 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) this.startFlush();
-    await this.flushing;
+    await this.commits.drain();
     await this.confirmChain;
     const closed = new JournalError('LIG_ERR_JOURNAL_CLOSED', `journal ${this.dir} was closed`);
     for (const w of [...this.indexWaiters, ...this.roomWaiters]) w.reject(closed);
@@ -333,7 +332,7 @@ export class Journal {
     try {
       await this.writer.close();
     } catch (e) {
-      if (!this.failure) throw ioError(`journal ${this.dir}: closing failed`, e);
+      if (!this.commits.failure) throw ioError(`journal ${this.dir}: closing failed`, e);
     } finally {
       await this.lock.release();
     }
@@ -399,7 +398,7 @@ export class Journal {
       return active && { seg: active, offset: active.size };
     }
     if (index >= this.durableNext) {
-      const p = this.inflight.find((f) => f.index === index) ?? this.queue.find((f) => f.index === index);
+      const p = this.commits.find(index);
       return p && { seg: p.seg, offset: p.offset };
     }
     const cached = this.cache.get(index);
@@ -436,55 +435,17 @@ export class Journal {
     this.roomWaiters = still;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushing || this.timer) return;
-    const delay = this.options.groupCommitDelayMs;
-    this.timer = delay > 0 ? setTimeout(() => this.startFlush(), delay) : setImmediate(() => this.startFlush());
-  }
-
-  private startFlush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-      this.timer = undefined;
+  /** A group-commit round is on disk: publish it to readers and waiters. */
+  private durableNow(batch: PlannedFrame[]): void {
+    for (const p of batch) {
+      p.seg.durableSize = p.offset + p.frame.length;
+      p.seg.durableLast = p.index;
+      this.cache.push({ index: p.index, data: p.frame.subarray(12, p.frame.length - 4), seg: p.seg, offset: p.offset });
     }
-    if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0 && !this.failure) this.scheduleFlush();
-    });
-  }
-
-  /** Group commit: write and sync everything queued; appends arriving meanwhile go next. */
-  private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.failure) {
-      const batch = this.queue;
-      const acks = this.acks;
-      this.queue = [];
-      this.acks = [];
-      this.inflight = batch;
-      try {
-        await this.writer.write(batch, this.unborn);
-      } catch (e) {
-        this.failure = ioError(`journal ${this.dir}: write failed`, e);
-        for (const a of [...acks, ...this.acks]) a.reject(this.failure);
-        this.acks = [];
-        this.queue = [];
-        return;
-      }
-      for (const p of batch) {
-        p.seg.durableSize = p.offset + p.frame.length;
-        p.seg.durableLast = p.index;
-        this.cache.push({ index: p.index, data: p.frame.subarray(12, p.frame.length - 4), seg: p.seg, offset: p.offset });
-      }
-      this.durableNext = batch[batch.length - 1]!.index + 1n;
-      this.inflight = [];
-      this.syncs++;
-      for (const a of acks) a.resolve();
-      const waiting: typeof this.indexWaiters = [];
-      for (const w of this.indexWaiters) (w.index < this.durableNext ? w.resolve() : waiting.push(w));
-      this.indexWaiters = waiting;
-    }
+    this.durableNext = batch[batch.length - 1]!.index + 1n;
+    const waiting: typeof this.indexWaiters = [];
+    for (const w of this.indexWaiters) (w.index < this.durableNext ? w.resolve() : waiting.push(w));
+    this.indexWaiters = waiting;
   }
 }
 
