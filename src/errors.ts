@@ -62,6 +62,11 @@ export const ERROR_CODES = {
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
+  // --- reference LEMF (src/lemf) ----------------------------------------------------------
+  LIG_ERR_LEMF_LISTEN: 'The LEMF cannot listen on the address given (in use, or not a local address): choose another ADDR:PORT.',
+  LIG_ERR_LEMF_OUTPUT: 'The LEMF --out directory cannot be used (unwritable, or it holds records but no state.json): give a new or earlier --out directory.',
+  LIG_ERR_LEMF_STATE: 'DIR/state.json of the LEMF is damaged: restore it from a backup, or start with a new --out directory.',
+  LIG_ERR_LEMF_IO: 'Writing or syncing LEMF output failed (disk full or I/O error); it stopped answering: fix the disk and restart it.',
 } as const;
 
 export type LigErrorCode = keyof typeof ERROR_CODES;
@@ -199,6 +204,15 @@ export class DeliveryError extends LigError {
 export class UsageError extends LigError {
   constructor(message: string) {
     super('LIG_ERR_USAGE', message);
+  }
+}
+
+/** The reference LEMF cannot listen, use its output directory, or write to it. `path` names the file when there is one. */
+export class LemfError extends LigError {
+  readonly path: string | undefined;
+  constructor(code: LigErrorCode, message: string, where?: { path?: string; cause?: unknown }) {
+    super(code, where?.path === undefined ? message : `${where.path}: ${message}`, where?.cause === undefined ? undefined : { cause: where.cause });
+    this.path = where?.path;
   }
 }
 

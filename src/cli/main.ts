@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   // require, not import(): under mocha's tsx/cjs hook a dynamic import() bypasses the TypeScript loader
   decode: { summary: 'decode a handover stream (back-to-back PS-PDUs)', load: async () => (require('./decode') as typeof import('./decode')).command },
   certs: { summary: 'make a CA and certificates (init), or add one (issue)', load: async () => (require('./certs') as typeof import('./certs')).command },
+  lemf: { summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3', load: async () => (require('./lemf') as typeof import('./lemf')).command },
 };
 
 function usage(): string {
