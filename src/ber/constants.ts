@@ -39,13 +39,23 @@ export const DEFAULT_MAX_DEPTH = 64;
  */
 export const DEFAULT_MAX_PDU_BYTES = 1 << 20;
 
+/**
+ * Most elements one PDU may hold. Size alone does not bound the work: a 1 MiB PDU of empty
+ * elements is half a million nodes. A PS-PDU of one IRI holds a few hundred at most; the
+ * margin is for aggregated payloads (clause 6.2.3). Override with `ReadLimits.maxElements`.
+ */
+export const DEFAULT_MAX_ELEMENTS = 16384;
+
 /** Limits the reader enforces; each breach raises its own typed error. */
 export interface ReadLimits {
   maxDepth: number;
   maxPduBytes: number;
+  /** Default DEFAULT_MAX_ELEMENTS. */
+  maxElements?: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxDepth: DEFAULT_MAX_DEPTH,
   maxPduBytes: DEFAULT_MAX_PDU_BYTES,
+  maxElements: DEFAULT_MAX_ELEMENTS,
 });

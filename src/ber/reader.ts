@@ -6,7 +6,7 @@
  * and the byte offset where it was found.
  */
 import { BerError } from '../errors';
-import { DEFAULT_LIMITS, ReadLimits, TagClass } from './constants';
+import { DEFAULT_LIMITS, DEFAULT_MAX_ELEMENTS, ReadLimits, TagClass } from './constants';
 
 /** One element's identifier and where its contents lie in the input. */
 export interface Header {
@@ -44,9 +44,11 @@ export function readHeader(buf: Uint8Array, at: number, limit = buf.length, limi
     tag = 0;
     let octets = 0;
     for (;;) {
+      // four octets that all say "more follows" are over-long whatever comes next
+      if (octets === 4) throw new BerError('LIG_ERR_BER_BAD_TAG', 'tag number is longer than 4 octets', start);
       if (at >= limit) throw new BerError('LIG_ERR_BER_TRUNCATED', 'tag number runs past the end of input', at);
       const b = buf[at++]!;
-      if (++octets > 4) throw new BerError('LIG_ERR_BER_BAD_TAG', 'tag number is longer than 4 octets', start);
+      octets++;
       tag = tag * 128 + (b & 0x7f);
       if ((b & 0x80) === 0) break;
     }
@@ -57,11 +59,14 @@ export function readHeader(buf: Uint8Array, at: number, limit = buf.length, limi
     const n = len & 0x7f;
     if (n === 0) throw new BerError('LIG_ERR_BER_BAD_LENGTH', 'indefinite length is not allowed in handover', at - 1);
     if (n === 0x7f) throw new BerError('LIG_ERR_BER_BAD_LENGTH', 'length octet 0xFF is reserved', at - 1);
-    if (at + n > limit) throw new BerError('LIG_ERR_BER_TRUNCATED', 'length runs past the end of input', at);
+    // Read the length octets that are there; an oversize length is refused as soon as its
+    // leading octets prove it, before the rest arrive (the least a hostile peer can make us wait).
+    const lengthOctets = at;
     len = 0;
     for (let i = 0; i < n; i++) {
+      if (at >= limit) throw new BerError('LIG_ERR_BER_TRUNCATED', 'length runs past the end of input', lengthOctets);
       len = len * 256 + buf[at++]!;
-      if (len > limits.maxPduBytes) {
+      if (len * 256 ** (n - 1 - i) > limits.maxPduBytes) {
         throw new BerError('LIG_ERR_BER_TOO_LARGE', `element length exceeds the ${limits.maxPduBytes}-byte limit`, start);
       }
     }
@@ -80,8 +85,9 @@ export function readHeader(buf: Uint8Array, at: number, limit = buf.length, limi
  * their parent exactly. `depth` is the caller's nesting level (0 for a PDU).
  */
 export function readElement(buf: Uint8Array, at = 0, limit = buf.length, limits: ReadLimits = DEFAULT_LIMITS, depth = 0): Element {
-  if (depth === 0) return withStackGuard(at, () => readTree(buf, at, limit, limits, 0));
-  return readTree(buf, at, limit, limits, depth);
+  const budget = { left: limits.maxElements ?? DEFAULT_MAX_ELEMENTS };
+  if (depth === 0) return withStackGuard(at, () => readTree(buf, at, limit, limits, 0, budget));
+  return readTree(buf, at, limit, limits, depth, budget);
 }
 
 /**
@@ -99,14 +105,17 @@ export function withStackGuard<T>(at: number, fn: () => T): T {
   }
 }
 
-function readTree(buf: Uint8Array, at: number, limit: number, limits: ReadLimits, depth: number): Element {
+function readTree(buf: Uint8Array, at: number, limit: number, limits: ReadLimits, depth: number, budget: { left: number }): Element {
   if (depth >= limits.maxDepth) throw new BerError('LIG_ERR_BER_TOO_DEEP', `nesting deeper than ${limits.maxDepth}`, at);
+  if (--budget.left < 0) {
+    throw new BerError('LIG_ERR_BER_TOO_MANY', `more than ${limits.maxElements ?? DEFAULT_MAX_ELEMENTS} elements in one PDU`, at);
+  }
   const h = readHeader(buf, at, limit, limits);
   const children: Element[] = [];
   if (h.constructed) {
     let p = h.contentStart;
     while (p < h.end) {
-      const child = readTree(buf, p, h.end, limits, depth + 1);
+      const child = readTree(buf, p, h.end, limits, depth + 1, budget);
       children.push(child);
       p = child.end;
     }
@@ -121,8 +130,8 @@ function readTree(buf: Uint8Array, at: number, limit: number, limits: ReadLimits
  */
 export function frameLength(buf: Uint8Array, at = 0, limits: ReadLimits = DEFAULT_LIMITS): number | undefined {
   try {
-    const h = readHeader(buf, at, Number.MAX_SAFE_INTEGER, limits);
-    return h.end <= buf.length ? h.end - at : undefined;
+    // TRUNCATED means "need more": whether the header or the contents are incomplete
+    return readHeader(buf, at, buf.length, limits).end - at;
   } catch (e) {
     if (e instanceof BerError && e.code === 'LIG_ERR_BER_TRUNCATED') return undefined;
     throw e;

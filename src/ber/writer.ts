@@ -5,9 +5,13 @@
 import { BerError } from '../errors';
 import { TagClass, UNIVERSAL } from './constants';
 
+/** Tag numbers the reader accepts fit in 4 base-128 octets; the writer refuses larger ones. */
+export const MAX_TAG_NUMBER = 2 ** 28;
+
 /** Identifier octets for a tag of any class and number (X.690 8.1.2). */
 export function encodeTag(cls: TagClass, constructed: boolean, num: number): Buffer {
   if (!Number.isSafeInteger(num) || num < 0) throw new BerError('LIG_ERR_BER_RANGE', `tag number ${num} is not a non-negative integer`);
+  if (num >= MAX_TAG_NUMBER) throw new BerError('LIG_ERR_BER_RANGE', `tag number ${num} is beyond what the reader accepts (4 octets)`);
   const first = (cls << 6) | (constructed ? 0x20 : 0);
   if (num < 31) return Buffer.from([first | num]);
   const rest = base128(num);

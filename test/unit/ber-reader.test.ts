@@ -322,7 +322,8 @@ describe('ber reader', () => {
       const longTag = hex('9f 81 81 81 81 81 81 81 81 01 00');
       for (let i = 1; i < 5; i++) assert.equal(frameLength(longTag.subarray(0, i)), undefined);
       for (let i = 5; i <= longTag.length; i++) throwsAt(() => frameLength(longTag.subarray(0, i)), 'LIG_ERR_BER_BAD_TAG', 0);
-      assert.equal(frameLength(hex('30 84 00 20 00')), undefined); // cannot tell yet
+      throwsAt(() => frameLength(hex('30 84 00 20 00')), 'LIG_ERR_BER_TOO_LARGE', 0); // at least 0x00200000 already
+      assert.equal(frameLength(hex('30 84 00 0f ff')), undefined); // at most 0x000fffff: cannot tell yet
       throwsAt(() => frameLength(hex('30 84 00 20 00 00')), 'LIG_ERR_BER_TOO_LARGE', 0); // 2 MiB > 1 MiB
       throwsAt(() => frameLength(hex('30 84 ff ff ff')), 'LIG_ERR_BER_TOO_LARGE', 0); // at least 0xffffff00
       throwsAt(() => frameLength(hex('30 86 01 00 00 00 00 00')), 'LIG_ERR_BER_TOO_LARGE', 0); // 2^40
