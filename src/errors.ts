@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   LIG_ERR_BER_BAD_TAG: 'A tag is malformed (unterminated or over-long high tag number): the input is not BER.',
   LIG_ERR_BER_BAD_LENGTH: 'A length is malformed or indefinite: handover uses definite lengths only.',
   LIG_ERR_BER_TOO_DEEP: 'Nesting exceeds the depth limit: raise maxDepth only if a trusted peer needs it.',
+  LIG_ERR_BER_TOO_MANY: 'A PDU holds more elements than the limit: raise maxElements only for a trusted peer.',
   LIG_ERR_BER_TOO_LARGE: 'An element or PDU exceeds the size limit: raise maxPduBytes only for a trusted peer.',
   LIG_ERR_BER_BAD_VALUE: 'A primitive value is malformed for its type (INTEGER, OID, time, string).',
   LIG_ERR_BER_UNEXPECTED: 'An element has a tag the schema does not allow here: the PDU does not match the ASN.1.',
@@ -59,6 +60,11 @@ export const ERROR_CODES = {
   LIG_ERR_DELIVERY_KEEPALIVE_TIMEOUT: 'The agency did not answer a keep-alive (or PDU acknowledgement) within keepalive.wait: check the collector; lig reconnects and resends.',
   LIG_ERR_DELIVERY_CLOSED: 'The agency or the network closed the connection: lig reconnects and resends what the agency has not confirmed.',
   LIG_ERR_DELIVERY_PROTOCOL: 'The agency sent bytes that are not valid PS-PDUs: check the collector software; lig drops the connection and reconnects.',
+  // --- file delivery (src/delivery/files) ------------------------------------------------
+  LIG_ERR_FILES_IO: 'Writing delivery files failed (disk full, permissions, I/O error): fix the directory; the sink retries from its last durable state, nothing lost or doubled.',
+  LIG_ERR_FILES_STATE: 'The files directory disagrees with its state (DIR/.lig/state.json damaged, an open .part file or a journal removed): restore them, or move DIR/.lig aside knowingly.',
+  LIG_ERR_FILES_LOCKED: 'Another live process writes this files directory: stop it, or give each agency its own directory.',
+  LIG_ERR_FILES_CLOSED: 'The file sink was closed: open a new one.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
@@ -197,6 +203,13 @@ export class DeliveryError extends LigError {
   constructor(code: LigErrorCode, message: string, options?: { cause?: unknown; peerCode?: string }) {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.peerCode = options?.peerCode;
+  }
+}
+
+/** File delivery failed: writing, syncing or recovering an agency's files directory. */
+export class FilesError extends LigError {
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
