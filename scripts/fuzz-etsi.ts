@@ -1,7 +1,7 @@
 /**
  * Time-boxed mutation fuzzing of PS-PDU streams (outside `npm test`):
  *
- *   npx tsx scripts/fuzz-etsi.ts [--seconds 60] [--seed N] [--out DIR] [--replay FILE]
+ *   npx tsx scripts/fuzz-etsi.ts [--seconds 30] [--seed N] [--out DIR] [--replay FILE]
  *
  * Seeds are one PDU of every record kind lig emits (and, when ../shared is beside the
  * repository, OpenLI's recorded streams). Each round mutates a stream (bit flips, interesting
@@ -48,7 +48,7 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 }
-const seconds = Number(arg('seconds') ?? 60);
+const seconds = Number(arg('seconds') ?? 30);
 const seed = Number(arg('seed') ?? (Date.now() % 2 ** 31));
 const outDir = arg('out') ?? os.tmpdir();
 const replay = arg('replay');
