@@ -171,7 +171,7 @@ export function deliveryErrorOf(e: unknown, remote: string, phase: 'connect' | '
   if (e instanceof DeliveryError) return e;
   const err = e as NodeJS.ErrnoException & { library?: string };
   const peerCode = typeof err?.code === 'string' ? err.code : undefined;
-  const text = String(err?.message ?? e).slice(0, MAX_CAUSE_TEXT);
+  const text = String(err?.message ?? e).replace(/\s+/g, ' ').trim().slice(0, MAX_CAUSE_TEXT);
   let code: LigErrorCode;
   let what: string;
   if (peerCode === 'ERR_TLS_CERT_ALTNAME_INVALID') {
