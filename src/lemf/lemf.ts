@@ -84,6 +84,8 @@ interface Batch {
 export class Lemf extends EventEmitter {
   private readonly servers = new Map<Hi, tls.Server>();
   private readonly sockets = new Set<Socket>();
+  /** Remote address of each raw socket, read on accept: a refused socket may be gone when the refusal is reported. */
+  private readonly remotes = new WeakMap<Socket, string>();
   private readonly conns = new Set<Conn>();
   private readonly queue: Work[] = [];
   private pumping: Promise<void> | undefined;
@@ -175,12 +177,15 @@ export class Lemf extends EventEmitter {
     this.servers.set(hi, server);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
+      this.remotes.set(s, remoteOf(s));
       s.on('close', () => this.sockets.delete(s));
     });
     server.on('secureConnection', (s: tls.TLSSocket) => this.accept(hi, s));
     server.on('tlsClientError', (err: NodeJS.ErrnoException, s: tls.TLSSocket) => {
       const reason = String(s.authorizationError ?? err.code ?? err.message);
-      const remote = remoteOf(s);
+      // node:tls keeps the raw socket as _parent (not public API; the TLS socket's own address is the fallback)
+      const raw = (s as unknown as { _parent?: Socket })._parent;
+      const remote = (raw && this.remotes.get(raw)) ?? remoteOf(s);
       this.state.counters.refusals++;
       this.log(`${hi}: refused a connection from ${remote}: ${reason}`);
       this.emit('refused', { hi, remote, reason } satisfies RefusalEvent);
