@@ -13,11 +13,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCaptureFile } from '../../src/capture/pcap-reader';
 import {
-  RecordContext, Stamp, decodePsPdu, encodePsPdu, ipccPdu, ipiriPdu, keepAlivePdu, pduAckRequestPdu, psHeader, toJsonValue, triPdu,
+  RecordContext, Stamp, decodePsPdu, decodeStream, encodePsPdu, ipccPdu, ipiriPdu, keepAlivePdu, pduAckRequestPdu, psHeader, toJsonValue, triPdu,
 } from '../../src/etsi';
 import { Lemf, liidFileName } from '../../src/lemf';
 import { oracleDecode, parseXer } from '../helpers/oracle';
-import { skipOrFail } from '../helpers/shared';
+import { requireShared, skipOrFail } from '../helpers/shared';
 import { Client, Setup, ipv4Udp, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
 
 const SEED = Number(process.env.LEMF_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -208,5 +208,55 @@ describe(`lig lemf: receive, store, answer (seed ${SEED})`, function () {
     assert.deepEqual([summary.connections, summary.refusals], [2, 0]);
     assert.ok(s.logs.length > 0);
     for (const line of s.logs) for (const liid of [A.liid, B.liid, 'LIID']) assert.ok(!line.includes(liid), line);
+  });
+});
+
+describe("lig lemf: OpenLI's recorded HI3 stream (version 17 headers, non-minimal lengths)", function () {
+  let s: Setup;
+  let lemf: Lemf;
+  let out: string;
+
+  before(async () => {
+    s = await setup('lig-lemf-openli-');
+    out = path.join(s.tmp, 'out');
+    lemf = await startLemf(s, out);
+  });
+  after(async () => {
+    await lemf.close().catch(() => undefined);
+    fs.rmSync(s.tmp, { recursive: true, force: true });
+  });
+
+  it('stores it byte for byte, answers its keep-alives with their own headers, writes its packets', async function () {
+    const sample = fs.readFileSync(requireShared(this, 'reference', 'samples', 'libtrace-etsi_10_pings_HI3.raw_tcp'));
+    const entries = [...decodeStream(sample)];
+    assert.ok(entries.every((e) => e.pdu), 'lig decodes the sample');
+    const keepAlives = entries.filter((e) => 'keep-alive' in ((e.pdu!.payload as { tRIPayload?: object }).tRIPayload ?? {}));
+    const ipcc = entries.filter((e) => 'cCPayloadSequence' in e.pdu!.payload);
+    assert.ok(keepAlives.length > 0 && ipcc.length > 0);
+
+    const client = await Client.open(s, lemf.addresses.hi3.port);
+    const processed = pdus(lemf, 'hi3', entries.length);
+    await client.sendSplit(sample, prng(SEED));
+    const answers = await client.answered(keepAlives.length);
+    await processed;
+    await client.end();
+
+    answers.forEach((a, i) => {
+      const req = keepAlives[i]!.pdu!.pSHeader;
+      assert.deepEqual(a.payload, { tRIPayload: { 'keep-aliveResponse': null } });
+      assert.equal(a.pSHeader['li-psDomainId'], '0.4.0.2.2.5.1.17.0');
+      for (const k of ['lawfulInterceptionIdentifier', 'authorizationCountryCode', 'communicationIdentifier', 'sequenceNumber'] as const) {
+        assert.deepEqual(a.pSHeader[k], req[k], `answer ${i}: ${k}`);
+      }
+    });
+    assert.ok(fs.readFileSync(path.join(out, 'hi3.ber')).equals(sample));
+    const summary = await lemf.close();
+    assert.equal(summary.duplicates + summary.decodeErrors, 0);
+    const liid = Buffer.from(ipcc[0]!.pdu!.pSHeader.lawfulInterceptionIdentifier as Uint8Array);
+    const pcap = parseCaptureFile(fs.readFileSync(path.join(out, 'cc', `${liidFileName(liid)}.pcap`)));
+    assert.deepEqual(pcap.packets.map((p) => Buffer.from(p.data).toString('hex')), ipcc.map((e) => {
+      const cc = (e.pdu!.payload as { cCPayloadSequence: Array<{ cCContents: { iPCC: { iPCCContents: { iPPackets: Uint8Array } } } }> }).cCPayloadSequence;
+      return Buffer.from(cc[0]!.cCContents.iPCC.iPCCContents.iPPackets).toString('hex');
+    }));
   });
 });

@@ -1,0 +1,103 @@
+/**
+ * `lig lemf` as a real process (main() from src/ through tsx): it prints the bound addresses,
+ * serves a client, honours --no-ack-pdus, and on SIGTERM prints the summary (totals, no LIID),
+ * writes summary.json and exits 0. A usage error exits 2.
+ */
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RecordContext, Stamp, ipiriPdu, keepAlivePdu, pduAckRequestPdu, triPdu } from '../../src/etsi';
+import { REPO_ROOT } from '../helpers/shared';
+import { Client, Setup, setup } from './lemf-helpers';
+
+const C: RecordContext = { liid: 'LIID-CLI', operatorId: 'OP', cin: 9 };
+const T: Stamp = { seconds: 1_700_000_000, micros: 5 };
+
+interface Proc {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+function lig(argv: string[]): Proc {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main').main(process.argv.slice(1))", '--', ...argv], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { child, stdout: [], stderr: '', exit: once(child, 'close').then(([code]) => code as number | null) };
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    p.stdout.push(...lines);
+    child.emit('lines');
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
+  return p;
+}
+
+/** Waits until stdout has `n` lines (or the process ends). */
+async function lines(p: Proc, n: number): Promise<string[]> {
+  let ended = false;
+  void p.exit.then(() => (ended = true));
+  while (p.stdout.length < n && !ended) await Promise.race([once(p.child, 'lines'), p.exit]);
+  return p.stdout.slice(0, n);
+}
+
+describe('lig lemf as a process', () => {
+  let s: Setup;
+
+  before(async () => {
+    s = await setup('lig-lemf-cli-');
+  });
+  after(() => fs.rmSync(s.tmp, { recursive: true, force: true }));
+
+  it('prints its addresses, answers, declines PDU acknowledgement with --no-ack-pdus, and sums up on SIGTERM', async () => {
+    const out = path.join(s.tmp, 'out');
+    const p = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0', '--out', out, '--ca', s.pki.ca, '--cert', s.pki.lemf.cert, '--key', s.pki.lemf.key, '--no-ack-pdus']);
+    const [l2, l3] = await lines(p, 2);
+    const m2 = /^hi2 listening on 127\.0\.0\.1:(\d+)$/.exec(l2 ?? '');
+    const m3 = /^hi3 listening on 127\.0\.0\.1:(\d+)$/.exec(l3 ?? '');
+    assert.ok(m2 && m3, `stdout: ${p.stdout.join('\n')}\nstderr: ${p.stderr}`);
+
+    const c = await Client.open(s, Number(m2[1]));
+    c.socket.write(Buffer.concat([
+      triPdu({ liid: C.liid, operatorId: 'OP' }, 1, T, { optionRequest: { requestedOptions: [{ pDUAcknowledgement: null }] } }),
+      ipiriPdu(C, 0, T, 'iRI-Begin', { accessEventType: 'accessAccept', targetUsername: 'carol', internetAccessType: 'lAN', iPVersion: 'iPV4' }),
+      pduAckRequestPdu(C, 2, T),
+      keepAlivePdu({ liid: C.liid, operatorId: 'OP' }, 3, T),
+    ]));
+    const answers = await c.answered(2);
+    assert.deepEqual(answers.map((a) => [a.pSHeader.sequenceNumber, a.payload]), [
+      [1, { tRIPayload: { optionResponse: { acceptedOptions: [], declinedOptions: [{ pDUAcknowledgement: null }] } } }],
+      [3, { tRIPayload: { 'keep-aliveResponse': null } }],
+    ], 'the acknowledgement request goes unanswered: the keep-alive after it is answered next');
+    await c.end();
+
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exit, 0, p.stderr);
+    const printed = p.stdout.slice(2).join('\n');
+    assert.match(printed, /records: 1 IRI, 0 CC \(0 packets\) for 1 LIID\(s\), 4 PDUs in all/);
+    assert.match(printed, /answered: 1 keep-alives, 0 PDU acknowledgements, 1 option requests/);
+    assert.ok(!printed.includes(C.liid) && !p.stderr.includes(C.liid), 'no LIID printed or logged');
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    assert.deepEqual(summary.records, { [C.liid]: { iri: 1, cc: 0, ccPackets: 0 } });
+    assert.match(p.stderr, /hi2 conn 1: connected from 127\.0\.0\.1:\d+ \(CN=mediator, mediator\)/);
+  });
+
+  it('exits 2 on a usage error, 1 when the certificate files are wrong', async () => {
+    const usage = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0']);
+    assert.equal(await usage.exit, 2);
+    assert.match(usage.stderr, /--out is required/);
+    const badAddr = lig(['lemf', '--hi2', '127.0.0.1', '--hi3', '127.0.0.1:0', '--out', s.tmp, '--ca', s.pki.ca, '--cert', s.pki.lemf.cert, '--key', s.pki.lemf.key]);
+    assert.equal(await badAddr.exit, 2);
+    assert.match(badAddr.stderr, /--hi2 must be ADDR:PORT/);
+    const wrongKey = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0', '--out', path.join(s.tmp, 'o2'), '--ca', s.pki.ca, '--cert', s.pki.lemf.cert, '--key', s.pki.mediator.key]);
+    assert.equal(await wrongKey.exit, 1);
+    assert.match(wrongKey.stderr, /LIG_ERR_CERT_KEY_MISMATCH/);
+  });
+});
