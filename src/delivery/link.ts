@@ -5,8 +5,10 @@
  * jittered exponential backoff, resuming from the first unconfirmed record (the agency may
  * see a record twice, never miss one).
  *
- * Events (for tests and observers): 'connected', 'confirmed' (index: bigint), 'disconnected'
- * (reason: Error), 'connectFailed' (reason: Error), 'backoff' (delayMs: number), 'closed'.
+ * Events (for tests and observers): 'connected', 'answered' (upTo: bigint; a keep-alive or
+ * PDU acknowledgement answered), 'confirmed' (index: bigint; released in the journal),
+ * 'disconnected' (reason: Error), 'connectFailed' (reason: Error), 'backoff' (delayMs: number),
+ * 'closed'.
  * There is no 'error' event: failures show in state().lastError.
  */
 import { EventEmitter } from 'node:events';
@@ -211,6 +213,7 @@ export class DeliveryLink extends EventEmitter {
   private confirm(upTo: bigint): void {
     // an answered request proves the connection works: start backoff from the bottom again
     this.backoff.reset();
+    this.emit('answered', upTo);
     if (upTo <= this.confirmTarget) return;
     this.confirmTarget = upTo;
     this.confirmChain = this.confirmChain.then(async () => {
