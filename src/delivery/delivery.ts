@@ -5,6 +5,7 @@
  * Journals are opened and closed by their owner (mediation); delivery only reads and confirms.
  */
 import type { Agency, TcpAgency } from '../config';
+import { ConfigError } from '../errors';
 import { AgencyTlsMaterial, loadAgencyTls } from './agency-tls';
 import type { Clock } from './clock';
 import { DeliveryLink, LinkOptions, LinkState } from './link';
@@ -26,7 +27,7 @@ export interface DeliveryOptions {
 /** The TLS transport for an agency's interface, from its config. */
 export function tlsTransportFor(agency: TcpAgency, hi: Hi, material: AgencyTlsMaterial): TlsTransport {
   const address = hi === 'hi2' ? agency.hi2.address : agency.hi3?.address;
-  if (!address) throw new Error(`agency ${agency.id} has no ${hi} address`);
+  if (!address) throw new ConfigError(`agencies.${agency.id}.${hi}`, 'has no address: an agency without hi3 receives IRI only');
   return new TlsTransport({ address, ...material, servername: agency.tls.servername, minVersion: agency.tls.minVersion });
 }
 

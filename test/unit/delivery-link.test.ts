@@ -317,6 +317,19 @@ describe('delivery link (in-memory transport)', () => {
     assert.match(text, /lemf\.test:6001/);
   });
 
+  it('stops (no reconnect loop) when its journal is closed, and says why', async () => {
+    start();
+    await connected();
+    const closed = once(link!, 'closed');
+    await journal.close();
+    await closed;
+    const s = link!.state();
+    assert.equal(s.status, 'closed');
+    assert.equal(s.lastError?.code, 'LIG_ERR_JOURNAL_CLOSED');
+    assert.equal(transport.connects, 1);
+    journal = await Journal.open(dir);
+  });
+
   it('close() ends the connection and stops reconnecting', async () => {
     start();
     const { far } = await connected();
