@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordContext, Stamp, ipiriPdu, keepAlivePdu, pduAckRequestPdu, triPdu } from '../../src/etsi';
 import { REPO_ROOT } from '../helpers/shared';
-import { Client, Setup, setup } from './lemf-helpers';
+import { Client, Setup, setup, startLemf } from './lemf-helpers';
 
 const C: RecordContext = { liid: 'LIID-CLI', operatorId: 'OP', cin: 9 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 5 };
@@ -89,7 +89,7 @@ describe('lig lemf as a process', () => {
     assert.match(p.stderr, /hi2 conn 1: connected from 127\.0\.0\.1:\d+ \(CN=mediator, mediator\)/);
   });
 
-  it('exits 2 on a usage error, 1 when the certificate files are wrong', async () => {
+  it('exits 2 on a usage error, 1 when the certificate files are wrong or the port is taken', async () => {
     const usage = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0']);
     assert.equal(await usage.exit, 2);
     assert.match(usage.stderr, /--out is required/);
@@ -99,5 +99,13 @@ describe('lig lemf as a process', () => {
     const wrongKey = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0', '--out', path.join(s.tmp, 'o2'), '--ca', s.pki.ca, '--cert', s.pki.lemf.cert, '--key', s.pki.mediator.key]);
     assert.equal(await wrongKey.exit, 1);
     assert.match(wrongKey.stderr, /LIG_ERR_CERT_KEY_MISMATCH/);
+    const taken = await startLemf(s, path.join(s.tmp, 'o3'));
+    try {
+      const busy = lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', `127.0.0.1:${taken.addresses.hi3.port}`, '--out', path.join(s.tmp, 'o4'), '--ca', s.pki.ca, '--cert', s.pki.lemf.cert, '--key', s.pki.lemf.key]);
+      assert.equal(await busy.exit, 1);
+      assert.match(busy.stderr, /hi3 cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE \[LIG_ERR_LEMF_LISTEN\]/);
+    } finally {
+      await taken.close();
+    }
   });
 });
