@@ -191,10 +191,14 @@ export class Lemf extends EventEmitter {
       this.emit('refused', { hi, remote, reason } satisfies RefusalEvent);
     });
     return new Promise((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => {
-        reject(new LemfError('LIG_ERR_LEMF_LISTEN', `${hi} cannot listen on ${formatAddress(at)}: ${e.code ?? e.message}`, { cause: e }));
+      let listening = false;
+      server.on('error', (e: NodeJS.ErrnoException) => {
+        // after start-up (e.g. EMFILE on accept): logged, the server goes on
+        if (listening) this.log(`${hi}: ${e.code ?? e.message}`);
+        else reject(new LemfError('LIG_ERR_LEMF_LISTEN', `${hi} cannot listen on ${formatAddress(at)}: ${e.code ?? e.message}`, { cause: e }));
       });
       server.listen(at.port, at.host, () => {
+        listening = true;
         const a = server.address() as AddressInfo;
         this.bound[hi] = { host: a.address, port: a.port };
         resolve();
@@ -280,11 +284,11 @@ export class Lemf extends EventEmitter {
       return;
     }
     c.queued -= w.chunk.length;
-    this.resumeIfRoom(c);
     if (c.framer.broken) {
-      this.receiver.raw(c.hi, w.chunk);
+      this.receiver.raw(c.hi, w.chunk); // stays paused: it is being closed
       return;
     }
+    this.resumeIfRoom(c);
     const framed = c.framer.push(w.chunk);
     for (const p of framed.pdus) note(this.receiver.pdu(c.hi, c.id, p));
     if (framed.bad) {
