@@ -33,6 +33,17 @@ export const ERROR_CODES = {
   LIG_ERR_CAPTURE_BAD_INTERFACE: 'A pcapng packet names an interface no Interface Description Block defined: the file is damaged.',
   LIG_ERR_CAPTURE_TOO_LARGE: 'A packet or block exceeds the size limit: raise maxRecordBytes/maxBlockBytes only for a trusted file.',
   LIG_ERR_CAPTURE_BAD_ARGUMENT: 'A value given to the pcap writer is out of range (linktype, snaplen, timestamp, length); fix the caller.',
+  // --- packet sources (src/capture: file, interface, TZSP, PacketCable CCC) ---------------
+  LIG_ERR_SOURCE_OPTIONS: 'A packet source option is invalid (the message names it): fix the probe source configuration.',
+  LIG_ERR_SOURCE_OPEN: 'The packet source cannot be opened (no such interface or file, no CAP_NET_RAW/root, filter refused): the message says which.',
+  LIG_ERR_SOURCE_LISTEN: 'The TZSP/CCC receiver cannot bind ADDR:PORT (in use, or not a local address): choose another, or stop what holds it.',
+  LIG_ERR_SOURCE_READ: 'Reading the capture file failed midway (I/O error): check the disk, then replay the file.',
+  LIG_ERR_TZSP_TRUNCATED: 'A TZSP datagram ends inside its header or a tag: the sender or the network cut it; it is counted and skipped.',
+  LIG_ERR_TZSP_BAD_VERSION: 'A TZSP datagram is not version 1: check what sends to the TZSP port (RouterOS sniff-tzsp or /tool sniffer streaming).',
+  LIG_ERR_TZSP_BAD_TYPE: 'A TZSP datagram has an unknown type: check what sends to the TZSP port; it is counted and skipped.',
+  LIG_ERR_CCC_TRUNCATED: 'A PacketCable CCC datagram is shorter than its header: check the sender (RouterOS sniff-pc) and the header form configured.',
+  LIG_ERR_CCC_NOT_IP: 'A PacketCable CCC datagram does not carry an IP packet after the configured header: check the header form (4, 12 or 20 bytes).',
+  LIG_ERR_CCC_AMBIGUOUS: 'A PacketCable CCC datagram fits more than one header form (auto-detection): configure the form the router sends.',
   // --- journal (src/delivery/journal) ----------------------------------------------------
   LIG_ERR_JOURNAL_CORRUPT: 'A journal file is damaged before its end (message names file and offset): restore it or move it aside knowingly.',
   LIG_ERR_JOURNAL_FULL: 'The journal reached maxBytes: wait for room (waitForRoom), let delivery confirm, or raise maxBytes.',
@@ -167,6 +178,25 @@ export class CaptureFileError extends LigError {
   readonly offset: number | undefined;
   constructor(code: LigErrorCode, message: string, offset?: number) {
     super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
+    this.offset = offset;
+  }
+}
+
+/**
+ * A packet source cannot start or keep running: bad options, a device or file that cannot be
+ * opened, a port that cannot be bound, a read that failed.
+ */
+export class SourceError extends LigError {
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A malformed TZSP or PacketCable CCC datagram. `offset` is where in the datagram it was found. */
+export class DatagramError extends LigError {
+  readonly offset: number;
+  constructor(code: LigErrorCode, message: string, offset: number) {
+    super(code, `${message} (at byte ${offset})`);
     this.offset = offset;
   }
 }
