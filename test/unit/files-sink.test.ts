@@ -55,6 +55,15 @@ async function caughtUp(r: Rig, sink: FileSink): Promise<void> {
   await sink.whenWritten('hi3', r.hi3.durable);
 }
 
+/** Waits for `cond`, turn by turn of the event loop; fails if many thousand turns pass without it. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 200_000; turn++) {
+    if (cond()) return;
+    await new Promise((res) => setImmediate(res));
+  }
+  assert.fail('the condition never came true');
+}
+
 const pcapFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.pcap')).sort();
 
 describe('files: FileSink', () => {
@@ -312,6 +321,18 @@ describe('files: FileSink', () => {
     await again.close();
   });
 
+  it('a journal closed under the sink is an error it backs off from, not a spin; close still works', async () => {
+    const last = await append(r, 'hi3', 10);
+    const sink = await open(r, { retryDelayMs: 30_000 });
+    await sink.whenWritten('hi3', last);
+    await r.hi2.close();
+    await until(() => sink.stats.lastError !== undefined);
+    assert.equal(sink.stats.lastError!.code, 'LIG_ERR_JOURNAL_CLOSED');
+    assert.equal(sink.stats.status, 'retrying');
+    await sink.close(); // wakes the 30 s backoff
+    assertExactlyOnce(readOutput(r.out), [{ hi: 'hi3', last }]);
+  });
+
   it('reports an I/O failure without the LIID, retries from durable state, and loses nothing', async () => {
     // A plain file where a LIID's directory must go makes every write to that LIID fail.
     fs.mkdirSync(r.out, { recursive: true });
@@ -319,7 +340,7 @@ describe('files: FileSink', () => {
     fs.writeFileSync(blocker, 'not a directory');
     const last = await append(r, 'hi2', 40);
     const sink = await open(r, { retryDelayMs: 1 });
-    while (sink.stats.lastError === undefined) await new Promise((res) => setImmediate(res));
+    await until(() => sink.stats.lastError !== undefined);
     const s = sink.stats;
     assert.equal(s.lastError!.code, 'LIG_ERR_FILES_IO');
     assert.equal(s.lastError!.at, r.clock.t);

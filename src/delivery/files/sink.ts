@@ -234,11 +234,13 @@ export class FileSink {
       return;
     }
     const ac = new AbortController();
+    let failure: unknown;
     const waits: Promise<unknown>[] = [new Promise<void>((resolve) => (this.wakeIdle = resolve))];
     for (const hi of INTERFACES) {
       const j = this.journal(hi);
-      // A rejection (journal closed, or our abort) just ends the wait; the next step reports trouble.
-      if (j) waits.push(j.waitFor(this.pendingApplied[hi] + 1n, ac.signal).catch(() => undefined));
+      // A journal that fails the wait (closed under the sink) is an error, retried with backoff:
+      // returning at once would spin.
+      if (j) waits.push(j.waitFor(this.pendingApplied[hi] + 1n, ac.signal).catch((e: unknown) => (ac.signal.aborted ? undefined : (failure ??= e))));
     }
     try {
       await Promise.race(waits);
@@ -247,6 +249,7 @@ export class FileSink {
       this.wakeIdle = undefined;
       this.woken = false;
     }
+    if (failure !== undefined) throw failure;
   }
 
   private sleep(ms: number): Promise<void> {
