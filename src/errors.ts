@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   LIG_ERR_JOURNAL_LOCKED: 'Another live process holds this journal directory; stop it, or use another directory.',
   LIG_ERR_JOURNAL_RANGE: 'A record index is outside the journal (beyond the last record, or already released).',
   LIG_ERR_JOURNAL_BAD_RECORD: 'A record is empty or larger than MAX_RECORD_BYTES, or an append has no records.',
+  LIG_ERR_JOURNAL_BAD_STATE: 'A journal state is empty or larger than MAX_STATE_BYTES: keep the state given to append() small.',
   LIG_ERR_JOURNAL_IO: 'Writing or syncing the journal failed (disk full or I/O error); fix the disk, then reopen the journal.',
   // --- certificates (src/pki) ------------------------------------------------------------
   LIG_ERR_CERT_FILE: 'A certificate or key file is missing or unreadable: check the path and permissions, or run `lig certs init`.',

@@ -59,9 +59,10 @@ export class GroupCommit {
     return done;
   }
 
-  /** A frame not yet durable (queued or being written), by index. */
+  /** A record frame not yet durable (queued or being written), by index. */
   find(index: bigint): PlannedFrame | undefined {
-    return this.inflight.find((f) => f.index === index) ?? this.queue.find((f) => f.index === index);
+    const is = (f: PlannedFrame) => f.index === index && !f.state;
+    return this.inflight.find(is) ?? this.queue.find(is);
   }
 
   /** Writes everything queued now, without waiting for the delay; resolves when done. */

@@ -6,11 +6,16 @@
  * in index order, waits for new records without polling, and confirms what the agency has
  * received; confirmed segments are deleted. Memory stays bounded whatever the backlog:
  * records live on disk, plus a small cache of the tail and a sparse in-memory index.
+ *
+ * A producer may keep its own small state in the journal: append(records, state) makes the
+ * records and the state durable together (after a crash both are there or neither is), and
+ * `state` gives the latest one back after a reopen. A state is never read as a record; it
+ * outlives the deletion of its segment (the cursor file keeps a copy).
  */
 import { promises as fsp } from 'node:fs';
 import { ConfigError, JournalError, LigError, isLigError } from '../../errors';
 import { readCursor, writeCursor } from './cursor';
-import { SEGMENT_HEADER_BYTES, checkRecord, encodeFrameInto, frameSize } from './framing';
+import { JournalState, SEGMENT_HEADER_BYTES, checkRecord, checkState, encodeFrameInto, frameSize } from './framing';
 import { JournalLock, acquireLock } from './lock';
 import {
   DEFAULT_READ_MAX_BYTES,
@@ -75,6 +80,8 @@ export class Journal {
   private confirmTarget: bigint;
   private confirmChain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The latest durable state (see append). */
+  private latestState: JournalState | undefined;
 
   private constructor(
     readonly dir: string,
@@ -83,7 +90,9 @@ export class Journal {
     private segs: Segment[],
     confirmed: bigint,
     private readonly tornBytes: number,
+    state: JournalState | undefined,
   ) {
+    this.latestState = state;
     this.writer = new SegmentWriter(dir);
     this.commits = new GroupCommit(
       this.writer,
@@ -110,9 +119,12 @@ export class Journal {
     try {
       await fsp.mkdir(dir, { recursive: true });
       lock = await acquireLock(dir);
-      const confirmed = await readCursor(dir);
-      const { segs, tornBytes } = await recover(dir, confirmed);
-      const j = new Journal(dir, options, lock, segs, confirmed, tornBytes);
+      const cursor = await readCursor(dir);
+      const confirmed = cursor.confirmed;
+      const { segs, tornBytes, state } = await recover(dir, confirmed);
+      // The cursor keeps the state of segments already deleted; segments hold newer ones.
+      const latest = state && (!cursor.state || state.index >= cursor.state.index) ? state : cursor.state;
+      const j = new Journal(dir, options, lock, segs, confirmed, tornBytes, latest);
       j.confirmPos = await j.locate(confirmed + 1n);
       return j;
     } catch (e) {
@@ -134,6 +146,16 @@ export class Journal {
   /** Index of the last durable (acknowledged, readable) record; 0n when none. */
   get durable(): bigint {
     return this.durableNext - 1n;
+  }
+
+  /**
+   * The state of the latest durable stated append (a copy of its bytes, and the index of its
+   * last record), or undefined if none was ever made. After a reopen, the state of the last
+   * stated append that survived: it always matches the records that survived with it.
+   */
+  get state(): JournalState | undefined {
+    const s = this.latestState;
+    return s && { index: s.index, data: new Uint8Array(s.data) };
   }
 
   get stats(): JournalStats {
@@ -159,8 +181,12 @@ export class Journal {
    * Appends `records` (each 1..MAX_RECORD_BYTES bytes; copied, so the caller may reuse its
    * buffers) and resolves with their indices once they are fsynced. All or nothing: when
    * they would take the journal past maxBytes it rejects with JOURNAL_FULL and writes none.
+   *
+   * With `state` (1..MAX_STATE_BYTES bytes, opaque) the append is stated: the records and the
+   * state become durable together, in one segment, and `state` returns it from then on (and
+   * after a reopen, unless a crash cut this append: then records and state are both gone).
    */
-  append(records: readonly Uint8Array[]): Promise<{ first: bigint; last: bigint }> {
+  append(records: readonly Uint8Array[], state?: Uint8Array): Promise<{ first: bigint; last: bigint }> {
     try {
       this.usable();
       if (this.commits.failure) throw this.commits.failure;
@@ -168,7 +194,8 @@ export class Journal {
         throw new JournalError('LIG_ERR_JOURNAL_BAD_RECORD', 'append needs a non-empty array of records');
       }
       records.forEach((r, k) => checkRecord(r, k));
-      const need = this.bytesFor(records, this.active());
+      if (state !== undefined) checkState(state);
+      const need = this.bytesFor(records, this.active(), state);
       if (this.usedBytes + need > this.options.maxBytes) {
         throw new JournalError(
           'LIG_ERR_JOURNAL_FULL',
@@ -180,50 +207,88 @@ export class Journal {
     }
     const first = this.nextIndex;
     const frames: PlannedFrame[] = [];
+    // A stated append stays in one segment (recovery relies on it): roll first if it would not fit.
+    if (state !== undefined && this.rolls(this.active(), statedBytes(records, state))) this.roll();
     for (const rec of records) {
       const size = frameSize(rec.length);
       let seg = this.active();
-      if (!seg || (seg.size > SEGMENT_HEADER_BYTES && seg.size + size > this.options.segmentBytes)) {
-        seg = newSegment(this.dir, this.nextIndex);
-        this.segs.push(seg);
-        this.unborn.add(seg);
-        this.usedBytes += SEGMENT_HEADER_BYTES;
-      }
+      if (state === undefined && this.rolls(seg, size)) seg = this.roll();
       const frame = Buffer.allocUnsafe(size);
-      encodeFrameInto(frame, 0, this.nextIndex, rec);
-      noteSparse(seg, this.nextIndex, seg.size);
-      frames.push({ seg, offset: seg.size, index: this.nextIndex, frame });
-      seg.size += size;
-      seg.last = this.nextIndex;
-      this.usedBytes += size;
+      encodeFrameInto(frame, 0, this.nextIndex, rec, state === undefined ? 'record' : 'txn');
+      this.plan(frames, seg!, frame, this.nextIndex);
+      noteSparse(seg!, this.nextIndex, seg!.size - size);
+      seg!.last = this.nextIndex;
       this.nextIndex++;
     }
     const last = this.nextIndex - 1n;
+    if (state !== undefined) {
+      const frame = Buffer.allocUnsafe(frameSize(state.length));
+      encodeFrameInto(frame, 0, last, state, 'state');
+      this.plan(frames, this.active()!, frame, last, true);
+    }
     return this.commits.enqueue(frames).then(() => ({ first, last }));
+  }
+
+  /** True when a frame (or stated append) of `size` bytes must start a new segment after `seg`. */
+  private rolls(seg: Segment | undefined, size: number): boolean {
+    return !seg || (seg.size > SEGMENT_HEADER_BYTES && seg.size + size > this.options.segmentBytes);
+  }
+
+  /** Starts a new segment (created on disk by the next write) and returns it. */
+  private roll(): Segment {
+    const seg = newSegment(this.dir, this.nextIndex);
+    this.segs.push(seg);
+    this.unborn.add(seg);
+    this.usedBytes += SEGMENT_HEADER_BYTES;
+    return seg;
+  }
+
+  /** Places `frame` at the end of `seg`. */
+  private plan(frames: PlannedFrame[], seg: Segment, frame: Buffer, index: bigint, state = false): void {
+    frames.push(state ? { seg, offset: seg.size, index, frame, state } : { seg, offset: seg.size, index, frame });
+    seg.size += frame.length;
+    this.usedBytes += frame.length;
   }
 
   /**
    * True when an append needing `need` fits now: either the records themselves (exact), or
    * a number of on-disk bytes (frameSize() per record; one segment header is added for a roll).
    */
-  hasRoom(need: number | readonly Uint8Array[]): boolean {
-    const bytes = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, this.active());
+  hasRoom(need: number | readonly Uint8Array[], state?: Uint8Array): boolean {
+    const bytes = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, this.active(), state);
     return this.usedBytes + bytes <= this.options.maxBytes;
   }
 
-  /** Resolves once hasRoom(need) holds; rejects with FULL if it never can, CLOSED on close. */
-  waitForRoom(need: number | readonly Uint8Array[]): Promise<void> {
+  /**
+   * Resolves once hasRoom(need, state) holds; rejects with FULL if it never can, CLOSED on
+   * close, and with `signal`'s reason when it is aborted (a producer's bound on the wait).
+   */
+  waitForRoom(need: number | readonly Uint8Array[], state?: Uint8Array, signal?: AbortSignal): Promise<void> {
     try {
       this.usable();
-      const alone = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, undefined);
+      signal?.throwIfAborted();
+      const alone = typeof need === 'number' ? need + SEGMENT_HEADER_BYTES : this.bytesFor(need, undefined, state);
       if (alone > this.options.maxBytes) {
         throw new JournalError('LIG_ERR_JOURNAL_FULL', `${alone} bytes can never fit in maxBytes ${this.options.maxBytes}`);
       }
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.hasRoom(need)) return Promise.resolve();
-    return new Promise((resolve, reject) => this.roomWaiters.push({ fits: () => this.hasRoom(need), resolve, reject }));
+    if (this.hasRoom(need, state)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.roomWaiters = this.roomWaiters.filter((x) => x !== w);
+        reject(signal!.reason);
+      };
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const w = {
+        fits: () => this.hasRoom(need, state),
+        resolve: () => (settle(), resolve()),
+        reject: (e: unknown) => (settle(), reject(e)),
+      };
+      this.roomWaiters.push(w);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Resolves once record `index` is durable and readable (immediately if it already is). */
@@ -348,8 +413,12 @@ export class Journal {
     return this.segs[this.segs.length - 1];
   }
 
-  /** Bytes an append of `records` would add after segment `seg` (undefined: none yet). */
-  private bytesFor(records: readonly Uint8Array[], seg: Segment | undefined): number {
+  /** Bytes an append of `records` (stated when `state` is given) would add after segment `seg` (undefined: none yet). */
+  private bytesFor(records: readonly Uint8Array[], seg: Segment | undefined, state?: Uint8Array): number {
+    if (state !== undefined) {
+      const txn = statedBytes(records, state);
+      return this.rolls(seg, txn) ? SEGMENT_HEADER_BYTES + txn : txn;
+    }
     let size = seg ? seg.size : undefined;
     let need = 0;
     for (const rec of records) {
@@ -413,7 +482,8 @@ export class Journal {
   private async persistConfirm(): Promise<void> {
     const target = this.confirmTarget;
     if (target <= this.confirmedIdx) return;
-    await writeCursor(this.dir, target);
+    // The cursor carries the latest state: the segments deleted below may hold it.
+    await writeCursor(this.dir, target, this.latestState);
     this.confirmedIdx = target;
     this.confirmPos = await this.locate(target + 1n);
     let freed = false;
@@ -439,6 +509,10 @@ export class Journal {
   private durableNow(batch: PlannedFrame[]): void {
     for (const p of batch) {
       p.seg.durableSize = p.offset + p.frame.length;
+      if (p.state) {
+        this.latestState = { index: p.index, data: p.frame.subarray(12, p.frame.length - 4) };
+        continue;
+      }
       p.seg.durableLast = p.index;
       this.cache.push({ index: p.index, data: p.frame.subarray(12, p.frame.length - 4), seg: p.seg, offset: p.offset });
     }
@@ -455,9 +529,16 @@ function ioError(what: string, e: unknown): LigError {
   return new JournalError('LIG_ERR_JOURNAL_IO', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
 
+/** On-disk bytes of a stated append's frames: its records and its state. */
+function statedBytes(records: readonly Uint8Array[], state: Uint8Array): number {
+  let n = frameSize(state.length);
+  for (const r of records) n += frameSize(r.length);
+  return n;
+}
+
 function positive(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new JournalError('LIG_ERR_JOURNAL_RANGE', `read option ${name} must be a positive integer`);
   return v;
 }
 
-export type { JournalRecord, SparseEntry };
+export type { JournalRecord, JournalState, SparseEntry };

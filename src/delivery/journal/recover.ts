@@ -7,6 +7,9 @@
  * - a bad frame in the newest segment is a torn tail, cut off, unless a valid frame with a
  *   later index follows it: then acknowledged data was damaged in place and it is CORRUPT
  *   (file and offset in the error), never silently dropped;
+ * - a stated append (records + state, see framing.ts) never spans segments, and is
+ *   acknowledged only with its state frame: in the newest segment one without its state
+ *   frame is cut whole, records and all; in an older one it is CORRUPT;
  * - an intact frame with the wrong index is CORRUPT wherever it is;
  * - segments must follow each other without gaps, and must hold every unconfirmed record.
  */
@@ -14,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { JournalError } from '../../errors';
 import { CURSOR_FILE, syncDir } from './cursor';
-import { SEGMENT_HEADER_BYTES, encodeSegmentHeader } from './framing';
+import { JournalState, SEGMENT_HEADER_BYTES, encodeSegmentHeader } from './framing';
 import { Segment, listSegments, scanSegment, segmentName, validFrameAfter } from './segment';
 
 /** What recovery found and did. */
@@ -25,6 +28,8 @@ export interface Recovery {
   tornBytes: number;
   /** Fully confirmed segments deleted (left over from a crash during confirm). */
   deleted: number;
+  /** The state of the last complete stated append in the segments scanned, if any. */
+  state: JournalState | undefined;
 }
 
 function corrupt(file: string, offset: number, reason: string): JournalError {
@@ -36,6 +41,7 @@ export async function recover(dir: string, confirmed: bigint): Promise<Recovery>
   const segs: Segment[] = [];
   let tornBytes = 0;
   let deleted = 0;
+  let state: JournalState | undefined;
   let i = 0;
   // Segments entirely at or below the cursor need no scan (the next one's name bounds them);
   // they are deleted once the rest proves the cursor plausible.
@@ -43,10 +49,13 @@ export async function recover(dir: string, confirmed: bigint): Promise<Recovery>
   while (i < bases.length - 1 && bases[i + 1]! - 1n <= confirmed) confirmedOnly.push(path.join(dir, segmentName(bases[i++]!)));
   for (; i < bases.length; i++) {
     const isLast = i === bases.length - 1;
-    const { seg, fault, fileSize } = await scanSegment(dir, bases[i]!);
+    const scanned = await scanSegment(dir, bases[i]!);
+    const { seg, fault, fileSize } = scanned;
+    if (scanned.state) state = scanned.state;
     if (fault) {
       if (!isLast || fault.misplaced) throw corrupt(seg.file, fault.offset, fault.reason);
-      if (await validFrameAfter(seg.file, fault.offset, seg.last)) throw corrupt(seg.file, fault.offset, fault.reason);
+      const damage = fault.damage;
+      if (damage && (await validFrameAfter(seg.file, damage.offset, damage.last))) throw corrupt(seg.file, damage.offset, fault.reason);
       tornBytes = fileSize - fault.offset;
       if (fault.header) {
         // Created but never synced: start it again, empty.
@@ -88,7 +97,7 @@ export async function recover(dir: string, confirmed: bigint): Promise<Recovery>
     deleted++;
   }
   if (deleted > 0) await syncDir(dir);
-  return { segs, tornBytes, deleted };
+  return { segs, tornBytes, deleted, state };
 }
 
 async function truncate(file: string, size: number): Promise<void> {

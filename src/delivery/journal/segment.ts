@@ -10,7 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { JournalError } from '../../errors';
-import { MAX_RECORD_BYTES, MAX_RECORD_INDEX, SEGMENT_HEADER_BYTES, decodeFrame, decodeSegmentHeader, frameSize } from './framing';
+import { FrameType, JournalState, MAX_FRAME_BYTES, MAX_RECORD_INDEX, SEGMENT_HEADER_BYTES, decodeFrame, decodeSegmentHeader, frameHead, frameSize } from './framing';
 
 /** Distance in bytes between two sparse-index entries of a segment. */
 export const SPARSE_INTERVAL_BYTES = 64 * 1024;
@@ -91,14 +91,24 @@ export interface ScanResult {
   seg: Segment;
   /** Size of the file on disk (may exceed seg.size when there is a fault). */
   fileSize: number;
+  /** The state of the segment's last complete stated append, if it holds one. */
+  state?: JournalState;
   /**
-   * The first bad frame (or bad header at offset 0), if any; seg covers what precedes it.
-   * `misplaced`: the frame there is intact but carries the wrong index (never a torn write).
+   * Where the segment stops being valid, if it does; seg covers what precedes `offset`.
+   * `offset` is the first bad frame (or bad header at offset 0), or the start of a stated
+   * append whose state frame is missing (its records are cut with it). `misplaced`: a frame
+   * is intact but out of place (wrong index, state without records): never a torn write.
+   * `damage` is where bad bytes start and the index last read before them, for telling a
+   * torn tail from damage followed by valid frames (undefined when no byte is bad).
    */
-  fault?: { offset: number; reason: string; header: boolean; misplaced: boolean };
+  fault?: { offset: number; reason: string; header: boolean; misplaced: boolean; damage?: { offset: number; last: bigint } };
 }
 
-/** Reads the whole file, verifying the header and every frame in order from `base`. */
+/**
+ * Reads the whole file, verifying the header and every frame in order from `base`. Records of
+ * a stated append count only once its state frame is read; an append cut short is a fault at
+ * its start.
+ */
 export async function scanSegment(dir: string, base: bigint): Promise<ScanResult> {
   const seg = newSegment(dir, base);
   const fh = await fsp.open(seg.file, 'r');
@@ -110,41 +120,89 @@ export async function scanSegment(dir: string, base: bigint): Promise<ScanResult
     if ('bad' in header || header.base !== base) {
       const reason = 'bad' in header ? header.bad : `header says base ${header.base}, file name says ${base}`;
       seg.size = seg.durableSize = 0;
-      return { seg, fileSize, fault: { offset: 0, reason, header: true, misplaced: false } };
+      return { seg, fileSize, fault: { offset: 0, reason, header: true, misplaced: false, damage: { offset: 0, last: base - 1n } } };
     }
-    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + frameSize(MAX_RECORD_BYTES));
+    const scan = new Scan(seg, fileSize);
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + MAX_FRAME_BYTES);
     let pos = SEGMENT_HEADER_BYTES;
-    let expected = base;
     while (pos < fileSize) {
       const want = Math.min(buf.length, fileSize - pos);
       const got = (await fh.read(buf, 0, want, pos)).bytesRead;
-      if (got === 0) return done(seg, pos, expected, fileSize, 'the file shrank while being scanned');
+      if (got === 0) return scan.end(pos, 'the file shrank while being scanned');
       let at = 0;
       for (;;) {
         const r = decodeFrame(buf, at, got);
         if (r.kind === 'truncated') {
           if (pos + got < fileSize) break; // more of the file to read: continue from `at`
-          return done(seg, pos + at, expected, fileSize, 'the file ends inside a frame');
+          return scan.end(pos + at, 'the file ends inside a frame');
         }
-        if (r.kind === 'bad') return done(seg, pos + at, expected, fileSize, r.reason);
-        if (r.index !== expected) return done(seg, pos + at, expected, fileSize, `record index ${r.index}, expected ${expected}`, true);
-        noteSparse(seg, expected, pos + at);
-        expected++;
+        if (r.kind === 'bad') return scan.end(pos + at, r.reason);
+        const wrong = scan.frame(r.type, r.index, r.payload, pos + at);
+        if (wrong !== undefined) return scan.end(pos + at, wrong, true);
         at += r.size;
         if (at >= got) break;
       }
       pos += at;
     }
-    return done(seg, pos, expected, fileSize);
+    return scan.end(pos);
   } finally {
     await fh.close();
   }
 }
 
-function done(seg: Segment, end: number, next: bigint, fileSize: number, reason?: string, misplaced = false): ScanResult {
-  seg.size = seg.durableSize = end;
-  seg.last = seg.durableLast = next - 1n;
-  return reason === undefined ? { seg, fileSize } : { seg, fileSize, fault: { offset: end, reason, header: false, misplaced } };
+/** A segment scan in progress: the next index, and the stated append not yet committed. */
+class Scan {
+  private expected: bigint;
+  private open: SparseEntry | undefined;
+  private state: JournalState | undefined;
+
+  constructor(
+    private readonly seg: Segment,
+    private readonly fileSize: number,
+  ) {
+    this.expected = seg.base;
+  }
+
+  /** Takes one intact frame at `offset`; returns why it is out of place, if it is. */
+  frame(type: FrameType, index: bigint, payload: Uint8Array, offset: number): string | undefined {
+    if (type === 'state') {
+      if (this.open === undefined) return `a state frame (for record ${index}) follows no stated append`;
+      if (index !== this.expected - 1n) return `a state frame for record ${index}, expected ${this.expected - 1n}`;
+      this.state = { index, data: new Uint8Array(payload) };
+      this.open = undefined;
+      return undefined;
+    }
+    if (index !== this.expected) return `record index ${index}, expected ${this.expected}`;
+    if (type === 'record' && this.open !== undefined) return `record ${index} interrupts the stated append from record ${this.open.index}`;
+    if (type === 'txn' && this.open === undefined) this.open = { index, offset };
+    noteSparse(this.seg, index, offset);
+    this.expected++;
+    return undefined;
+  }
+
+  /**
+   * The result: valid up to `end`, or back to the start of a stated append left without its
+   * state frame; `reason` when the file does not end cleanly at `end`.
+   */
+  end(end: number, reason?: string, misplaced = false): ScanResult {
+    const { seg, fileSize, open, state } = this;
+    const damage = reason === undefined ? undefined : { offset: end, last: this.expected - 1n };
+    let cut = end;
+    let next = this.expected;
+    let why = reason;
+    if (open !== undefined && !misplaced) {
+      cut = open.offset;
+      next = open.index;
+      why = reason ?? 'the file ends inside a stated append (its state frame is missing)';
+    }
+    seg.size = seg.durableSize = cut;
+    seg.last = seg.durableLast = next - 1n;
+    seg.sparse = seg.sparse.filter((e, k) => k === 0 || e.index < next);
+    const r: ScanResult = { seg, fileSize };
+    if (state) r.state = state;
+    if (why !== undefined) r.fault = { offset: cut, reason: why, header: false, misplaced, ...(damage ? { damage } : {}) };
+    return r;
+  }
 }
 
 /**
@@ -155,15 +213,14 @@ export async function validFrameAfter(file: string, from: number, last: bigint):
   const fh = await fsp.open(file, 'r');
   try {
     const fileSize = (await fh.stat()).size;
-    const overlap = frameSize(MAX_RECORD_BYTES);
-    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + overlap);
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + MAX_FRAME_BYTES);
     const maxIndex = last + BigInt(Math.ceil((fileSize - from) / frameSize(1))) + 1n;
     for (let pos = from + 1; pos < fileSize; pos += READ_CHUNK_BYTES) {
       const got = (await fh.read(buf, 0, Math.min(buf.length, fileSize - pos), pos)).bytesRead;
       const stop = Math.min(got, READ_CHUNK_BYTES);
       for (let at = 0; at + frameSize(1) <= got && at < stop; at++) {
-        const length = buf.readUInt32BE(at);
-        if (length === 0 || length > MAX_RECORD_BYTES || at + frameSize(length) > got) continue;
+        const head = frameHead(buf.readUInt32BE(at));
+        if (typeof head === 'string' || at + frameSize(head.length) > got) continue;
         const index = buf.readBigUInt64BE(at + 4);
         if (index <= last || index > maxIndex || index > MAX_RECORD_INDEX) continue;
         if (decodeFrame(buf, at, got).kind === 'frame') return true;
@@ -188,10 +245,11 @@ export interface ReadStop {
 }
 
 /**
- * Reads records of `seg` from `start` (a frame boundary of record `start.index`), skipping
- * those before `from`, and stopping at the segment's durable end or when `accept` says no.
- * Copies each record out of the read buffer so nothing larger than the records returned
- * outlives the call. Checksums and indices are verified again: damage is CORRUPT.
+ * Reads records of `seg` from `start` (a frame boundary of record `start.index`, or of a state
+ * frame just before it), skipping those before `from` and every state frame, and stopping at
+ * the segment's durable end or when `accept` says no. Copies each record out of the read
+ * buffer so nothing larger than the records returned outlives the call. Checksums and
+ * indices are verified again: damage is CORRUPT.
  */
 export async function readSegment(
   seg: Segment,
@@ -210,7 +268,7 @@ export async function readSegment(
     throw e;
   }
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + frameSize(MAX_RECORD_BYTES));
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES + MAX_FRAME_BYTES);
     let pos = start.offset;
     let index = start.index;
     const end = seg.durableSize;
@@ -220,8 +278,12 @@ export async function readSegment(
       while (at < got) {
         const r = decodeFrame(buf, at, got);
         if (r.kind === 'truncated' && at > 0) break;
-        if (r.kind !== 'frame' || r.index !== index) {
-          const reason = r.kind === 'frame' ? `record index ${r.index}, expected ${index}` : r.kind === 'bad' ? r.reason : 'short read';
+        if (r.kind === 'frame' && r.type === 'state' && r.index === index - 1n) {
+          at += r.size;
+          continue;
+        }
+        if (r.kind !== 'frame' || r.index !== index || r.type === 'state') {
+          const reason = r.kind === 'frame' ? `${r.type === 'state' ? 'state for record' : 'record index'} ${r.index}, expected ${index}` : r.kind === 'bad' ? r.reason : 'short read';
           throw new JournalError('LIG_ERR_JOURNAL_CORRUPT', `${seg.file} at offset ${pos + at}: ${reason}`, {
             file: seg.file,
             offset: pos + at,

@@ -16,8 +16,10 @@ export interface PlannedFrame {
   seg: Segment;
   offset: number;
   index: bigint;
-  /** The encoded frame (length, index, record, CRC). */
+  /** The encoded frame (type and length, index, record, CRC). */
   frame: Buffer;
+  /** A state frame (index: its append's last record), not a record. */
+  state?: boolean;
 }
 
 /** Most buffers handed to one writev call (IOV_MAX is 1024 on Linux). */
