@@ -275,6 +275,23 @@ describe('files: FileSink', () => {
     assert.equal(manifestOf(path.join(r.out, '_rejects')).size, 6);
   });
 
+  it('numbers on from the manifest when the agency has taken the closed files away', async () => {
+    await append(r, 'hi2', 20);
+    await append(r, 'hi3', 20);
+    let sink = await open(r);
+    await caughtUp(r, sink);
+    await sink.close();
+    const d = path.join(r.out, liidDirName(LIIDS[0]));
+    for (const f of fs.readdirSync(d)) if (f !== 'MANIFEST.sha256') fs.rmSync(path.join(d, f));
+    await append(r, 'hi2', 20);
+    await append(r, 'hi3', 20);
+    sink = await open(r);
+    await caughtUp(r, sink);
+    await sink.close();
+    assert.deepEqual(pcapFiles(d), ['cc-20250102T030405Z-000002.pcap']);
+    assert.deepEqual(fs.readdirSync(d).filter((f) => f.startsWith('iri-')), ['iri-20250102T030405Z-000002.jsonl']);
+  });
+
   it('keeps at most maxOpenFiles open, closing the least recently written first', async () => {
     await append(r, 'hi2', 60);
     await append(r, 'hi3', 60);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { encodePcapHeader } from '../../capture/pcap-write';
 import { FilesError } from '../../errors';
 import { syncDir } from '../journal/cursor';
-import { MANIFEST_FILE, PART_SUFFIX, PartKind, fileName } from './names';
+import { MANIFEST_FILE, PART_SUFFIX, PartKind, fileName, parseFileName } from './names';
 import { CC_LINKTYPE, CC_SNAPLEN } from './route';
 import type { PartEntry } from './state';
 
@@ -162,6 +162,27 @@ export async function manifestSize(root: string, dir: string): Promise<number> {
     if (isNotFound(e)) return 0;
     throw e;
   }
+}
+
+/** The highest file number of `kind` listed in `root/dir`'s manifest (0 if none), read line by line. */
+export async function highestListed(root: string, dir: string, kind: PartKind): Promise<number> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path.join(root, dir, MANIFEST_FILE), 'r');
+  } catch (e) {
+    if (isNotFound(e)) return 0;
+    throw e;
+  }
+  let last = 0;
+  try {
+    for await (const line of fh.readLines({ encoding: 'utf8', autoClose: false })) {
+      const f = parseFileName(line.slice(66)); // "<64 hex>  <name>"
+      if (f && f.kind === kind && f.n > last) last = f.n;
+    }
+  } finally {
+    await fh.close();
+  }
+  return last;
 }
 
 /** SHA-256 of a file, hex, read in chunks. */

@@ -21,7 +21,7 @@ import type { Journal, JournalRecord } from '../journal';
 import { JournalLock, acquireLock } from '../journal/lock';
 import { PART_SUFFIX, PRIVATE_DIR, REJECTS_DIR, PartKind, isOutputDirName, parseFileName } from './names';
 import { FileSinkOptions, MAX_RETRY_DELAY_MS, ResolvedFileSinkOptions, resolveFileSinkOptions } from './options';
-import { PartFile, finishClose, manifestSize } from './part';
+import { PartFile, finishClose, highestListed, manifestSize } from './part';
 import { Interface, routeRecord } from './route';
 import { PartEntry, SinkState, readState, writeState } from './state';
 
@@ -349,12 +349,15 @@ export class FileSink {
     return p;
   }
 
-  /** The next file number of `kind` in `dir`: one past the highest on disk (closed or open). */
+  /**
+   * The next file number of `kind` in `dir`: one past the highest on disk (closed or open) or
+   * in the manifest (the agency may have taken closed files away).
+   */
   private async nextN(dir: string, kind: PartKind): Promise<number> {
     const key = `${dir}/${kind}`;
     let last = this.counters.get(key);
     if (last === undefined) {
-      last = 0;
+      last = await highestListed(this.o.dir, dir, kind);
       const names = await fsp.readdir(path.join(this.o.dir, dir)).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [] as string[];
         throw e;
