@@ -77,6 +77,19 @@ export const ERROR_CODES = {
   LIG_ERR_FILES_STATE: 'The files directory disagrees with its state (DIR/.lig/state.json damaged, an open .part file or a journal removed): restore them, or move DIR/.lig aside knowingly.',
   LIG_ERR_FILES_LOCKED: 'Another live process writes this files directory: stop it, or give each agency its own directory.',
   LIG_ERR_FILES_CLOSED: 'The file sink was closed: open a new one.',
+  // --- probe ingest (src/mediation/ingest-*, src/probe) ------------------------------------
+  LIG_ERR_INGEST_MALFORMED: 'A probe sent bytes that are not a ProbeMessage, or sent one out of turn (Hello first, then Batches): check that probe and mediator run the same lig version.',
+  LIG_ERR_INGEST_TOO_LARGE: 'A probe batch holds more events than limits.maxBatchEvents: lower the probe batch.maxEvents, or raise the mediator limit.',
+  LIG_ERR_INGEST_BATCH_ORDER: 'A probe sent a batch id that does not follow the last one (or Hello\'s first unacked): the probe is faulty; it reconnects and resends from its spool.',
+  LIG_ERR_INGEST_BATCH_REPLAY: 'A probe numbers its batches below what the mediator already holds (its spool was lost or replaced): restore the spool directory, or give the probe a new certificate name.',
+  LIG_ERR_INGEST_NOT_PROBE: 'The client certificate is not a probe certificate (OU role): issue one with `lig certs issue --role probe --name NAME`.',
+  LIG_ERR_INGEST_REPLACED: 'A newer stream from the same probe replaced this one: if two probes share one certificate, give each its own.',
+  LIG_ERR_INGEST_UNAVAILABLE: 'The mediator cannot take batches now (shutting down, or its journal is failing): the probe keeps them and resends after reconnecting.',
+  LIG_ERR_INGEST_LISTEN: 'The ingest server cannot listen on ingest.listen (in use, or not a local address): choose another address.',
+  LIG_ERR_PROBE_STREAM: 'The stream to the mediator failed or ended (unreachable, TLS refused, or a status named in the message): the probe reconnects with backoff and resends.',
+  LIG_ERR_PROBE_PROTOCOL: 'The mediator sent something the probe cannot use (malformed, or an Ack for a batch never sent): check versions; the probe reconnects.',
+  LIG_ERR_PROBE_SPOOL: 'The probe spool holds a record that is not the batch its index says: move the spool directory aside knowingly (its batches are then lost).',
+  LIG_ERR_PROBE_CLOSED: 'The probe client was closed: open a new one.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
@@ -257,6 +270,32 @@ export class LemfError extends LigError {
   constructor(code: LigErrorCode, message: string, where?: { path?: string; cause?: unknown }) {
     super(code, where?.path === undefined ? message : `${where.path}: ${message}`, where?.cause === undefined ? undefined : { cause: where.cause });
     this.path = where?.path;
+  }
+}
+
+/**
+ * The probe ingest stream refused or failed (mediator side). `probe` names the probe when it
+ * is known; the gRPC status is derived from `code` in mediation/status.ts, nowhere else.
+ */
+export class IngestError extends LigError {
+  readonly probe: string | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { probe?: string; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.probe = options?.probe;
+  }
+}
+
+/**
+ * The probe's link to the mediator failed, or its spool is unusable. `grpcCode` is the gRPC
+ * status the stream ended with and `remoteCode` the lig code the mediator sent with it, if any.
+ */
+export class ProbeError extends LigError {
+  readonly grpcCode: number | undefined;
+  readonly remoteCode: string | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { grpcCode?: number; remoteCode?: string; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.grpcCode = options?.grpcCode;
+    this.remoteCode = options?.remoteCode;
   }
 }
 
