@@ -96,6 +96,12 @@ export interface Hello {
   sourceKind: string;
   /** The oldest batch id the probe still holds unacknowledged; 0 if none. */
   firstUnackedBatch: bigint;
+  /**
+   * Identifies the probe's spool: random, made when the spool was created. Batch ids are
+   * numbered per spool, so when it changes (spool lost, replaced or moved) numbering starts
+   * again at 1, and the mediator must not take those batches for resends of earlier ones.
+   */
+  spoolId: string;
 }
 
 /** A numbered group of events, in capture order. */
@@ -535,7 +541,7 @@ export const MediatorMessage: MessageFns<MediatorMessage> = {
 };
 
 function createBaseHello(): Hello {
-  return { softwareVersion: "", sourceKind: "", firstUnackedBatch: 0n };
+  return { softwareVersion: "", sourceKind: "", firstUnackedBatch: 0n, spoolId: "" };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -551,6 +557,9 @@ export const Hello: MessageFns<Hello> = {
         throw new globalThis.Error("value provided for field message.firstUnackedBatch of type uint64 too large");
       }
       writer.uint32(24).uint64(message.firstUnackedBatch);
+    }
+    if (message.spoolId !== "") {
+      writer.uint32(34).string(message.spoolId);
     }
     return writer;
   },
@@ -592,6 +601,14 @@ export const Hello: MessageFns<Hello> = {
             message.firstUnackedBatch = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.spoolId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -621,6 +638,11 @@ export const Hello: MessageFns<Hello> = {
         : isSet(object.first_unacked_batch)
         ? BigInt(object.first_unacked_batch)
         : 0n,
+      spoolId: isSet(object.spoolId)
+        ? globalThis.String(object.spoolId)
+        : isSet(object.spool_id)
+        ? globalThis.String(object.spool_id)
+        : "",
     };
   },
 
@@ -635,6 +657,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.firstUnackedBatch !== 0n) {
       obj.firstUnackedBatch = message.firstUnackedBatch.toString();
     }
+    if (message.spoolId !== "") {
+      obj.spoolId = message.spoolId;
+    }
     return obj;
   },
 
@@ -648,6 +673,7 @@ export const Hello: MessageFns<Hello> = {
     message.firstUnackedBatch = (object.firstUnackedBatch !== undefined && object.firstUnackedBatch !== null)
       ? BigInt(object.firstUnackedBatch)
       : 0n;
+    message.spoolId = object.spoolId ?? "";
     return message;
   },
 };
