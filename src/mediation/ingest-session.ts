@@ -9,6 +9,11 @@
  * the core reports through firstUnacked) are acknowledged without calling accept() again.
  * A probe that claims to hold nothing unacknowledged yet sends such a batch restarted its
  * numbering: accepting it would drop it as a duplicate, so the stream is refused instead.
+ *
+ * Backpressure: while limits.maxAcceptingBatches / maxAcceptingBytes are being accepted the
+ * call is paused. grpc-js still fills the call's object buffer (its readable high-water mark,
+ * 16 messages) before it stops reading HTTP/2 and flow control holds the probe back, so a
+ * probe's memory on the mediator is bounded by those limits plus 16 × maxMessageBytes.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { IngestError } from '../errors';
