@@ -90,6 +90,9 @@ export const ERROR_CODES = {
   LIG_ERR_PROBE_PROTOCOL: 'The mediator sent something the probe cannot use (malformed, or an Ack for a batch never sent): check versions; the probe reconnects.',
   LIG_ERR_PROBE_SPOOL: 'The probe spool holds a record that is not the batch its index says: move the spool directory aside knowingly (its batches are then lost).',
   LIG_ERR_PROBE_CLOSED: 'The probe client was closed: open a new one.',
+  // --- mediation core (src/mediation: tasks, numbering, encoding, journals) --------------
+  LIG_ERR_MEDIATION_STATE: 'A mediator state file in dataDir (tasks.json, cins.json) is damaged: restore it from a backup; never delete it while journals hold records (task ids and CINs would change).',
+  LIG_ERR_MEDIATION_IO: 'Reading or writing the mediator dataDir failed (disk full, permissions, I/O error): fix the disk, then restart the mediator.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
@@ -296,6 +299,13 @@ export class ProbeError extends LigError {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.grpcCode = options?.grpcCode;
     this.remoteCode = options?.remoteCode;
+  }
+}
+
+/** The mediator core cannot read or write its dataDir state (task ids, CIN allocations). */
+export class MediationError extends LigError {
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

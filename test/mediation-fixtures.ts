@@ -1,0 +1,144 @@
+/**
+ * Shared by the mediation tests: IP packets whose header length is known by construction,
+ * agencies and intercepts as the config gives them, batches of packet events, and a reading
+ * of a record back into what matters (LIID, CIN, sequence number, kind, direction, bytes).
+ */
+import type { FilesAgency, Intercept, TcpAgency } from '../src/config';
+import { decodePsPdu } from '../src/etsi';
+import { type Batch, Direction, type Event } from '../src/gen/lig/v1/ingest';
+
+/** A small deterministic PRNG (xorshift32), so property tests replay. */
+export function rng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+export interface BuiltPacket {
+  bytes: Buffer;
+  /** IP + transport header bytes, as built: everything before the payload. */
+  headerBytes: number;
+}
+
+/** IPv4 (with `optionWords` of options) carrying TCP (with `tcpOptionWords`), UDP or ICMP, then `payload`. */
+export function ipv4(proto: 'tcp' | 'udp' | 'icmp', payload: Buffer, o: { optionWords?: number; tcpOptionWords?: number; fragOffset?: number } = {}): BuiltPacket {
+  const ihl = 5 + (o.optionWords ?? 0);
+  const l4 = proto === 'tcp' ? 20 + 4 * (o.tcpOptionWords ?? 0) : 8;
+  const h = Buffer.alloc(ihl * 4 + l4, 0x01); // options and ports: non-zero filler
+  h[0] = 0x40 | ihl;
+  h.writeUInt16BE(Math.min(0xffff, h.length + payload.length), 2);
+  h.writeUInt16BE(o.fragOffset ?? 0, 6);
+  h[8] = 64;
+  h[9] = proto === 'tcp' ? 6 : proto === 'udp' ? 17 : 1;
+  h.set([192, 0, 2, 7], 12);
+  h.set([198, 51, 100, 9], 16);
+  if (proto === 'tcp') h[ihl * 4 + 12] = (5 + (o.tcpOptionWords ?? 0)) << 4;
+  const headerBytes = (o.fragOffset ?? 0) !== 0 ? ihl * 4 : h.length;
+  return { bytes: Buffer.concat([h, payload]), headerBytes };
+}
+
+/** IPv6 with a hop-by-hop header (when `hbh`) carrying TCP or UDP, then `payload`. */
+export function ipv6(proto: 'tcp' | 'udp', payload: Buffer, o: { hbh?: boolean } = {}): BuiltPacket {
+  const fixed = Buffer.alloc(40, 0);
+  fixed[0] = 0x60;
+  const l4 = Buffer.alloc(proto === 'tcp' ? 20 : 8, 0x02);
+  if (proto === 'tcp') l4[12] = 5 << 4;
+  const next = proto === 'tcp' ? 6 : 17;
+  const ext = o.hbh ? Buffer.from([next, 0, 1, 4, 0, 0, 0, 0]) : Buffer.alloc(0);
+  fixed[6] = o.hbh ? 0 : next;
+  fixed.writeUInt16BE(Math.min(0xffff, ext.length + l4.length + payload.length), 4);
+  fixed[7] = 64;
+  fixed[8] = 0x20;
+  fixed[24] = 0x20;
+  const h = Buffer.concat([fixed, ext, l4]);
+  return { bytes: Buffer.concat([h, payload]), headerBytes: h.length };
+}
+
+export const agencyTcp = (over: Partial<TcpAgency> = {}): TcpAgency => ({
+  id: 'lea-1',
+  country: 'DE',
+  delivery: 'tcp',
+  operatorId: 'OPERATOR-1',
+  networkElementId: 'mediator-1',
+  timestampFormat: 'microsecond',
+  domainIdVersion: 40,
+  hi2: { address: { host: '127.0.0.1', port: 1 } },
+  hi3: { address: { host: '127.0.0.1', port: 2 } },
+  tls: { ca: '/nonexistent', cert: '/nonexistent', key: '/nonexistent', minVersion: 'TLSv1.3' },
+  keepalive: { interval: 1000, wait: 10_000 },
+  pduAck: false,
+  ...over,
+});
+
+export const agencyFiles = (dir: string, over: Partial<FilesAgency> = {}): FilesAgency => ({
+  id: 'files-1',
+  country: 'US',
+  delivery: 'files',
+  operatorId: 'OPERATOR-2',
+  timestampFormat: 'microsecond',
+  domainIdVersion: 40,
+  files: { dir, rotate: { bytes: 2 ** 20, interval: 3_600_000 } },
+  ...over,
+});
+
+export const intercept = (liid: string, type: Intercept['type'], agency = 'lea-1', probes?: string[]): Intercept => ({
+  liid,
+  agency,
+  type,
+  targets: [{ kind: 'ip', family: 4, address: '192.0.2.7', prefixLength: 32 }],
+  ...(probes ? { probes } : {}),
+});
+
+/** A packet event at `timeUs` matching `tasks` (task id, direction). */
+export function packetEvent(data: Uint8Array, tasks: [bigint, Direction][], timeUs = 1_700_000_000_123_456n): Event {
+  return { timeUs, kind: { $case: 'packet', packet: { matches: tasks.map(([taskId, direction]) => ({ taskId, direction })), data: Buffer.from(data), originalLength: 0 } } };
+}
+
+export const batchOf = (batchId: bigint, events: Event[]): Batch => ({ batchId, events });
+
+/** What a record says, read back with lig's decoder. */
+export interface ReadRecord {
+  liid: string;
+  cin: number | undefined;
+  seq: number;
+  kind: 'cc' | 'iri' | 'cinReset' | 'other';
+  direction: string | undefined;
+  /** cc: the packet; iri: the reported headers. */
+  data: Buffer | undefined;
+  seconds: number | undefined;
+  micros: number | undefined;
+}
+
+export function readRecord(bytes: Uint8Array): ReadRecord {
+  const pdu = decodePsPdu(bytes) as unknown as {
+    pSHeader: { lawfulInterceptionIdentifier: Buffer; communicationIdentifier: { communicationIdentityNumber?: number }; sequenceNumber: number; microSecondTimeStamp?: { seconds: number; microSeconds: number } };
+    payload: Record<string, any>;
+  };
+  const h = pdu.pSHeader;
+  const base = {
+    liid: h.lawfulInterceptionIdentifier.toString('latin1'),
+    cin: h.communicationIdentifier.communicationIdentityNumber,
+    seq: h.sequenceNumber,
+    seconds: h.microSecondTimeStamp?.seconds,
+    micros: h.microSecondTimeStamp?.microSeconds,
+  };
+  const p = pdu.payload;
+  if (p.cCPayloadSequence) {
+    const cc = p.cCPayloadSequence[0];
+    return { ...base, kind: 'cc', direction: cc.payloadDirection, data: cc.cCContents.iPCC?.iPCCContents?.iPPackets };
+  }
+  if (p.iRIPayloadSequence) {
+    const iri = p.iRIPayloadSequence[0];
+    return { ...base, kind: 'iri', direction: iri.payloadDirection, data: iri.iRIContents.iPIRIPacketReport?.report?.header?.header };
+  }
+  if (p.tRIPayload && 'cINReset' in p.tRIPayload) return { ...base, kind: 'cinReset', direction: undefined, data: undefined };
+  return { ...base, kind: 'other', direction: undefined, data: undefined };
+}
+
+export { Direction };
