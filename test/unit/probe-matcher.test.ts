@@ -5,10 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { isIPv4 } from 'node:net';
-import { decodeFrame, DecodedPacket } from '../../src/capture/decode';
+import { decodeFrame } from '../../src/capture/decode';
 import { collectTargets } from '../../src/capture/targets';
 import { Direction, Task, Target } from '../../src/gen/lig/v1/ingest';
-import { MatchTable, Matcher } from '../../src/probe/matcher';
+import { MatchInput, MatchTable, Matcher } from '../../src/probe/matcher';
 import { hex, prng } from '../fixtures/capture-golden';
 
 const { DIRECTION_FROM_TARGET: FROM, DIRECTION_TO_TARGET: TO, DIRECTION_BOTH: BOTH, DIRECTION_UNSPECIFIED } = Direction;
@@ -31,24 +31,22 @@ const ip = (text: string, prefixLength?: number): Target => {
 const mac = (text: string): Target => ({ kind: { $case: 'mac', mac: Buffer.from(text.replace(/:/g, ''), 'hex') } });
 const task = (id: number, ...targets: Target[]): Task => ({ taskId: BigInt(id), type: 1, targets });
 
-function pkt(src: string, dst: string, macs: { src?: string; dst?: string } = {}): DecodedPacket {
+/** A packet as matching sees it: a frame holding the addresses, and where they are. */
+function pkt(src: string, dst: string, macs: { src?: string; dst?: string } = {}): MatchInput {
   const s = addr(src);
   const d = addr(dst);
-  const m = (x?: string) => (x ? Buffer.from(x.replace(/:/g, ''), 'hex') : undefined);
+  const m = (x?: string) => (x ? Buffer.from(x.replace(/:/g, ''), 'hex') : Buffer.alloc(0));
+  const sm = m(macs.src);
+  const dm = m(macs.dst);
+  // Some filler first, so that no offset is 0 by accident.
+  const frame = Buffer.concat([Buffer.from([0xee, 0xee, 0xee]), s, d, sm, dm]);
   return {
+    frame,
     version: s.length === 4 ? 4 : 6,
-    ip: new Uint8Array(0),
-    ipLength: 0,
-    truncated: false,
-    src: s,
-    dst: d,
-    srcMac: m(macs.src),
-    dstMac: m(macs.dst),
-    protocol: 17,
-    fragment: false,
-    transportOffset: undefined,
-    srcPort: undefined,
-    dstPort: undefined,
+    srcOffset: 3,
+    dstOffset: 3 + s.length,
+    srcMacOffset: macs.src ? 3 + s.length + d.length : -1,
+    dstMacOffset: macs.dst ? 3 + s.length + d.length + sm.length : -1,
   };
 }
 
@@ -210,11 +208,12 @@ describe('probe: target matching', () => {
       };
       for (let n = 0; n < 300; n++) {
         const p = pkt(v4().join('.'), v4().join('.'), { src: `02:00:00:00:00:0${int(6)}`, dst: `02:00:00:00:00:0${int(6)}` });
+        const at = (o: number, n: number) => p.frame.subarray(o, o + n);
         const want: [number, Direction][] = [];
         for (const t of norm.tasks) {
           const hits = (a: Uint8Array, m: Uint8Array | undefined) => t.ips.some((x) => inPrefix(a, x)) || (m !== undefined && t.macs.some((x) => Buffer.compare(x, m) === 0));
-          const s = hits(p.src, p.srcMac);
-          const d = hits(p.dst, p.dstMac);
+          const s = hits(at(p.srcOffset, 4), at(p.srcMacOffset, 6));
+          const d = hits(at(p.dstOffset, 4), at(p.dstMacOffset, 6));
           if (s || d) want.push([Number(t.taskId), s && d ? BOTH : s ? FROM : TO]);
         }
         assert.deepEqual(plain(table.match(p)), want);
