@@ -4,6 +4,7 @@
  * sources (interface, TZSP, CCC) never wait for the consumer: when the queue is full they drop
  * and count (`counters().dropped`). A file source waits instead, so nothing is lost.
  */
+import type { Task } from '../gen/lig/v1/ingest';
 import type { Frame, FrameTime } from './frame';
 import { FrameQueue, QueueLimits } from './frame-queue';
 
@@ -34,6 +35,11 @@ export interface PacketSource extends AsyncIterable<Frame> {
   /** Up to `max` queued frames, without waiting. */
   take(max: number): Frame[];
   counters(): SourceCounters;
+  /**
+   * Sources whose capture depends on the task list (the live interface's kernel filter) take
+   * each new list here; resolves when it is in force. Others do not have it.
+   */
+  setTasks?(tasks: readonly Task[]): Promise<void>;
 }
 
 /** The time now, with the resolution of the process clock (microseconds). */
