@@ -1,0 +1,70 @@
+/**
+ * `lig mediator --config lig.yaml`: the mediation server. Prints where ingest listens
+ * (`ingest listening on 127.0.0.1:50051`) and one status line per agency, logs to stderr at
+ * the config's log.level, and on SIGINT or SIGTERM closes gracefully (no more batches; what
+ * was acknowledged is durable) and prints the status lines once more. The mediator itself
+ * lives in src/mediation; this file is flags and process signals.
+ */
+import { LOG_LEVELS, loadMediatorConfig, type LogLevel } from '../config';
+import { UsageError } from '../errors';
+import { Mediator, type AgencyStatus } from '../mediation/mediator';
+import { FlagSpec, flagHelp, need, parseArgs } from './args';
+
+/** The shape src/cli/main.ts expects of a command, restated (importing main.ts from here would be a cycle). */
+interface Command {
+  summary: string;
+  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { value: true, help: 'the mediator config file (YAML; see examples/lig.yaml)' },
+  help: { help: 'show this help' },
+};
+
+const SYNOPSIS = 'lig mediator --config lig.yaml';
+
+export const command: Command = {
+  summary: 'mediation server: probe ingest, journals, delivery to agencies',
+  run: async (argv, io) => {
+    const p = parseArgs(argv, FLAGS);
+    if (p.flags.help) {
+      io.out(`usage: ${SYNOPSIS}\n${flagHelp(FLAGS)}`);
+      return 0;
+    }
+    if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${SYNOPSIS}`);
+    const config = loadMediatorConfig(need(p, 'config'));
+    const shown = LOG_LEVELS.indexOf(config.log.level);
+    const log = (level: LogLevel, message: string) => {
+      if (LOG_LEVELS.indexOf(level) <= shown) io.err(`lig mediator: ${level}: ${message}`);
+    };
+    const mediator = await Mediator.start(config, { log });
+    const at = mediator.ingestAddress!;
+    io.out(`ingest listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`);
+    for (const a of mediator.status().agencies) io.out(agencyLine(a));
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    const last = mediator.status().agencies;
+    await mediator.close();
+    for (const a of last) io.out(agencyLine(a));
+    io.out('mediator stopped');
+    return 0;
+  },
+};
+
+/** One line about an agency: its delivery, and per interface the link state and backlog. No LIIDs. */
+export function agencyLine(a: AgencyStatus): string {
+  const parts = a.journals.map((j) => {
+    const link = a.links?.find((l) => l.hi === j.hi);
+    const state = link ? `${link.status}${link.lastError ? ` (${link.lastError.code})` : ''}` : a.files ? a.files.status : '';
+    const failed = j.failed ? `, journal failed (${j.failed.code})` : '';
+    return `${j.hi} ${state}, backlog ${j.backlogRecords} record(s)${failed}`;
+  });
+  return `agency ${a.id} (${a.delivery}): ${parts.join('; ')}`;
+}

@@ -1,0 +1,133 @@
+/**
+ * Shared by the mediator integration tests: certificates made at test time, a reference
+ * LEMF on 127.0.0.1:0, a mediator config (YAML, through the real loader) pointing at it, the
+ * unique packets the tests send and a reading of what the LEMF stored (DIR/hi2.ber and
+ * DIR/hi3.ber, exactly as received). Nothing here waits on time: only on events.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type MediatorConfig, parseMediatorConfig } from '../../src/config';
+import { decodeStream } from '../../src/etsi';
+import { Lemf, RAW_FILES } from '../../src/lemf';
+import { type TestPki, makeTestPki } from '../../src/pki';
+import { readRecord, type ReadRecord } from '../mediation-fixtures';
+
+export const LIID_CC = 'LIID-IT-CC';
+export const LIID_IRI = 'LIID-IT-IRI';
+
+export interface Setup {
+  tmp: string;
+  pki: TestPki;
+}
+
+export async function setup(prefix: string): Promise<Setup> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const pki = await makeTestPki(path.join(tmp, 'pki'), { probes: ['probe-1', 'probe-2'] });
+  return { tmp, pki };
+}
+
+export function startLemf(s: Setup, out: string): Promise<Lemf> {
+  return Lemf.start({ hi2: '127.0.0.1:0', hi3: '127.0.0.1:0', out, ca: s.pki.ca, cert: s.pki.lemf.cert, key: s.pki.lemf.key });
+}
+
+/** The YAML of a mediator with one tcp agency (the LEMF) and, optionally, a files agency. */
+export function configYaml(s: Setup, lemf: { hi2: string; hi3: string }, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }): string {
+  const files = o.filesDir
+    ? `
+  - id: files-1
+    country: US
+    delivery: files
+    operatorId: OPERATOR-F
+    files: { dir: ${JSON.stringify(o.filesDir)} }`
+    : '';
+  const filesIntercept = o.filesDir
+    ? `
+  - { liid: LIID-IT-FILES, agency: files-1, type: content, targets: [{ ip: 203.0.113.5 }] }`
+    : '';
+  return `
+dataDir: ${JSON.stringify(o.dataDir)}
+ingest:
+  listen: 127.0.0.1:${o.port ?? 0}
+  tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)} }
+limits: { journalBytes: ${o.journalBytes ?? '64MiB'}, segmentBytes: 1MiB, maxMessageBytes: 1MiB }
+agencies:
+  - id: lea-1
+    country: DE
+    delivery: tcp
+    operatorId: OPERATOR-1
+    networkElementId: mediator-1
+    hi2: { address: ${JSON.stringify(lemf.hi2)} }
+    hi3: { address: ${JSON.stringify(lemf.hi3)} }
+    tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)}, servername: localhost }
+    keepalive: { interval: 1s, wait: 10s }${files}
+intercepts:
+  - { liid: ${LIID_CC}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.7 }] }
+  - { liid: ${LIID_IRI}, agency: lea-1, type: iri-only, targets: [{ ip: 198.51.100.9 }], probes: [probe-1] }${filesIntercept}
+log: { level: warn }
+`;
+}
+
+export function config(s: Setup, lemf: Lemf, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }): MediatorConfig {
+  const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
+  return parseMediatorConfig(configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o), 'test.yaml');
+}
+
+/** An IPv4/UDP packet whose payload names it: `tag`. 28 bytes of headers, then the tag. */
+export function taggedPacket(tag: string): Buffer {
+  const payload = Buffer.from(tag);
+  const h = Buffer.alloc(28);
+  h[0] = 0x45;
+  h.writeUInt16BE(28 + payload.length, 2);
+  h[8] = 64;
+  h[9] = 17;
+  h.set([192, 0, 2, 7], 12);
+  h.set([198, 51, 100, 9], 16);
+  h.writeUInt16BE(5353, 20);
+  h.writeUInt16BE(53, 22);
+  h.writeUInt16BE(8 + payload.length, 24);
+  return Buffer.concat([h, payload]);
+}
+
+/** The intercept records the LEMF stored on `hi`, in arrival order (keep-alives left out). */
+export function stored(out: string, hi: 'hi2' | 'hi3'): ReadRecord[] {
+  const file = path.join(out, RAW_FILES[hi]);
+  if (!fs.existsSync(file)) return [];
+  const recs: ReadRecord[] = [];
+  for (const e of decodeStream(fs.readFileSync(file))) {
+    if (e.error) throw e.error;
+    const r = readRecord(e.bytes);
+    if (r.kind === 'cc' || r.kind === 'iri') recs.push(r);
+  }
+  return recs;
+}
+
+/** What tells two records apart: time, direction and bytes (the tests give each packet its own time). */
+const recordKey = (r: ReadRecord) => `${r.seconds}.${r.micros}|${r.direction}|${Buffer.from(r.data!).toString('hex')}`;
+
+/**
+ * Checks one (LIID, CIN) stream as the LEMF got it: numbers run 0..n-1 without a gap, a
+ * number seen twice (a delivery resend) carries the same bytes, no record appears under two
+ * numbers. Returns the records by number.
+ */
+export function checkStream(recs: ReadRecord[]): ReadRecord[] {
+  const bySeq = new Map<number, ReadRecord>();
+  const seqOf = new Map<string, number>();
+  for (const r of recs) {
+    const key = recordKey(r);
+    const had = bySeq.get(r.seq);
+    if (had && recordKey(had) !== key) throw new Error(`sequence number ${r.seq} carries two different records`);
+    const s = seqOf.get(key);
+    if (s !== undefined && s !== r.seq) throw new Error(`one record under two numbers: ${s} and ${r.seq}`);
+    bySeq.set(r.seq, r);
+    seqOf.set(key, r.seq);
+  }
+  const n = bySeq.size;
+  const out: ReadRecord[] = [];
+  for (let k = 0; k < n; k++) {
+    const r = bySeq.get(k);
+    if (!r) throw new Error(`gap: sequence number ${k} is missing (${n} numbers seen)`);
+    out.push(r);
+  }
+  return out;
+}
