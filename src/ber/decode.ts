@@ -70,7 +70,8 @@ function decodeContent(s: Exclude<Schema, { kind: 'lazy' }>, el: Element, buf: U
       return decodeInteger(c, at);
     case 'enum': {
       const n = decodeInteger(c, at);
-      for (const [name, v] of Object.entries(s.values)) if (v === n) return name;
+      const name = typeof n === 'number' ? enumNames(s.values).get(n) : undefined;
+      if (name !== undefined) return name;
       return typeof n === 'bigint' ? n.toString() : n; // an extension value this version does not name
     }
     case 'bool':
@@ -99,6 +100,18 @@ function decodeContent(s: Exclude<Schema, { kind: 'lazy' }>, el: Element, buf: U
     case 'raw':
       throw new BerError('LIG_ERR_BER_UNEXPECTED', 'internal: a CHOICE or open type has no implicit contents', el.start);
   }
+}
+
+// Schemas are immutable once built: each ENUMERATED's number → name map is made once.
+const ENUM_NAMES = new WeakMap<Readonly<Record<string, number>>, Map<number, string>>();
+
+function enumNames(values: Readonly<Record<string, number>>): Map<number, string> {
+  let m = ENUM_NAMES.get(values);
+  if (!m) {
+    m = new Map(Object.entries(values).map(([k, v]) => [v, k]));
+    ENUM_NAMES.set(values, m);
+  }
+  return m;
 }
 
 function decodeSequence(s: Extract<Schema, { kind: 'seq' }>, el: Element, buf: Uint8Array): Record<string, unknown> {

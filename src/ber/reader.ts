@@ -23,10 +23,27 @@ export interface Header {
 
 /** A decoded element: primitives keep their contents, constructed ones their children. */
 export interface Element extends Header {
-  /** The contents octets (a view, not a copy). */
-  content: Uint8Array;
+  /** The contents octets (a view, not a copy; made on first use). */
+  readonly content: Uint8Array;
   /** Children, for constructed elements; empty for primitives. */
   children: Element[];
+}
+
+/** Element of a parsed tree; `content` is a view made only when asked for (decoding is hot). */
+class TreeElement implements Element {
+  children: Element[] = [];
+  constructor(
+    private readonly buf: Uint8Array,
+    readonly cls: TagClass,
+    readonly constructed: boolean,
+    readonly tag: number,
+    readonly start: number,
+    readonly contentStart: number,
+    readonly end: number,
+  ) {}
+  get content(): Uint8Array {
+    return this.buf.subarray(this.contentStart, this.end);
+  }
 }
 
 /**
@@ -111,16 +128,16 @@ function readTree(buf: Uint8Array, at: number, limit: number, limits: ReadLimits
     throw new BerError('LIG_ERR_BER_TOO_MANY', `more than ${limits.maxElements ?? DEFAULT_MAX_ELEMENTS} elements in one PDU`, at);
   }
   const h = readHeader(buf, at, limit, limits);
-  const children: Element[] = [];
+  const el = new TreeElement(buf, h.cls, h.constructed, h.tag, h.start, h.contentStart, h.end);
   if (h.constructed) {
     let p = h.contentStart;
     while (p < h.end) {
       const child = readTree(buf, p, h.end, limits, depth + 1, budget);
-      children.push(child);
+      el.children.push(child);
       p = child.end;
     }
   }
-  return { ...h, content: buf.subarray(h.contentStart, h.end), children };
+  return el;
 }
 
 /**

@@ -108,10 +108,22 @@ export function needsExplicit(s: Schema): boolean {
 export const tagKey = (cls: number, tag: number): number => cls * 0x1_0000_0000 + tag;
 
 /** The set of (class, tag) keys a component can start with. Empty for an untagged open type. */
-export function firstTags(field: Field): number[] {
+export function firstTags(field: Field): readonly number[] {
+  let tags = FIRST_TAGS.get(field);
+  if (!tags) {
+    tags = computeFirstTags(field);
+    FIRST_TAGS.set(field, tags);
+  }
+  return tags;
+}
+
+// Schemas are immutable once built, so each component's first tags are computed once.
+const FIRST_TAGS = new WeakMap<Field, readonly number[]>();
+
+function computeFirstTags(field: Field): readonly number[] {
   if (field.tag !== undefined) return [tagKey(field.cls ?? TagClass.Context, field.tag)];
   const r = resolve(field.type);
-  if (r.kind === 'choice') return r.alts.flatMap(firstTags);
+  if (r.kind === 'choice') return r.alts.flatMap((a) => firstTags(a));
   const u = universalTag(r);
   return u ? [tagKey(TagClass.Universal, u.tag)] : [];
 }
