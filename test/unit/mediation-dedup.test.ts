@@ -151,6 +151,28 @@ describe('mediation: resends and crashes on real journals', () => {
     assert.deepEqual(cc.map((r) => r.seq), cc.map((_, k) => k));
   });
 
+  it('new intercepts get a task id and a CIN; only probes whose list changed are told; removed tasks drop', async () => {
+    core = await Core.open(dir);
+    const told: string[] = [];
+    core.handler.onTasksChanged((p) => told.push(p));
+    core.handler.tasksFor('probe-1');
+    core.handler.tasksFor('probe-2');
+    const ccTask = core.task('LIID-CC');
+    await core.handler.setIntercepts([intercept('LIID-CC', 'content'), intercept('LIID-NEW', 'content', 'lea-1', ['probe-2'])]);
+    assert.deepEqual(told, ['probe-1', 'probe-2'], 'both lost the IRI-only task; probe-2 also got the new one');
+    assert.equal(core.task('LIID-CC'), ccTask, 'a kept intercept keeps its task id');
+    assert.deepEqual(core.handler.tasksFor('probe-1').tasks.map((t) => t.taskId), [ccTask]);
+    assert.equal(core.handler.tasksFor('probe-2').tasks.length, 2);
+    assert.equal(core.handler.tasksFor('probe-2').version, 2n);
+    told.length = 0;
+    await core.handler.setIntercepts([intercept('LIID-CC', 'content'), intercept('LIID-NEW', 'content', 'lea-1', ['probe-2'])]);
+    assert.deepEqual(told, [], 'nothing changed: nobody is told');
+    await core.handler.accept('probe-1', core.batch(1), 'spool-a'); // also matches the removed IRI-only task
+    assert.equal(core.handler.counters.unknownTasks, 3);
+    assert.equal(core.journals.hi2.durable, 0n);
+    assert.equal(core.journals.hi3.durable, 3n);
+  });
+
   it('many batches in flight at once are journaled in call order and resolve once durable', async () => {
     core = await Core.open(dir);
     const accepted = Array.from({ length: 40 }, (_, k) => core!.handler.accept('probe-1', core!.batch(k + 1), 'spool-a'));
