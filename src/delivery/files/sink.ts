@@ -68,6 +68,8 @@ export class FileSink {
   /** Last file number used, by `dir/kind`. */
   private readonly counters = new Map<string, number>();
   private applied: Record<Interface, bigint> = { hi2: 0n, hi3: 0n };
+  /** What whenWritten() answers from: advanced only after files, state and confirms are durable. */
+  private durable: Record<Interface, bigint> = { hi2: 0n, hi3: 0n };
   private pendingApplied: Record<Interface, bigint> = { hi2: 0n, hi3: 0n };
   private pendingCounts = { packets: 0, lines: 0, rejects: 0, skipped: 0 };
   private readonly counts = { packets: 0, lines: 0, rejects: 0, skipped: 0 };
@@ -138,7 +140,7 @@ export class FileSink {
   /** Resolves once the output of journal record `index` of `hi` is durable in the files. */
   whenWritten(hi: Interface, index: bigint): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
-    if (this.applied[hi] >= index) return Promise.resolve();
+    if (this.durable[hi] >= index) return Promise.resolve();
     return new Promise((resolve, reject) => this.writtenWaiters.push({ hi, index, resolve, reject }));
   }
 
@@ -391,8 +393,9 @@ export class FileSink {
     const rejects = this.rejectsToClose;
     this.rejectsToClose = [];
     for (const p of rejects) await this.closePart(p);
+    this.durable = { ...this.applied };
     const still: typeof this.writtenWaiters = [];
-    for (const w of this.writtenWaiters) (this.applied[w.hi] >= w.index ? w.resolve() : still.push(w));
+    for (const w of this.writtenWaiters) (this.durable[w.hi] >= w.index ? w.resolve() : still.push(w));
     this.writtenWaiters = still;
   }
 
@@ -467,6 +470,7 @@ export class FileSink {
       if (j.confirmed > applied[hi]) applied[hi] = j.confirmed;
     }
     this.applied = applied;
+    this.durable = { ...applied };
     this.pendingApplied = { ...applied };
     if (changed) await this.saveState();
     await this.confirmJournals();
