@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   certs: { summary: 'make a CA and certificates (init), or add one (issue)', load: async () => (require('./certs') as typeof import('./certs')).command },
   lemf: { summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3', load: async () => (require('./lemf') as typeof import('./lemf')).command },
   mediator: { summary: 'mediation server: probe ingest, journals, delivery to agencies', load: async () => (require('./mediator') as typeof import('./mediator')).command },
+  probe: { summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator', load: async () => (require('./probe') as typeof import('./probe')).command },
 };
 
 function usage(): string {
@@ -27,6 +28,13 @@ function usage(): string {
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<void> {
+  // `lig decode big.ber | head`: the reader went away. Stop quietly, as `cat` would.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const code = await runCli(argv, io);
   process.exitCode = code;
 }
