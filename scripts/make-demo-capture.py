@@ -124,8 +124,9 @@ class TcpFlow:
         other = 's' if side == 'c' else 'c'
         (src, sp), (dst, dp) = self.ends[side], self.ends[other]
         ack = self.seq[other] if 'A' in flags else 0
-        tcp = TCP(sport=sp, dport=dp, seq=self.seq[side], ack=ack, flags=flags, window=64240 if side == 'c' else 65160,
-                  options=options or [])
+        # Windows are scaled by 2**7 after the handshake (WScale in both SYNs): ~64 KB either way.
+        window = (64240 if side == 'c' else 65160) if 'S' in flags else (502 if side == 'c' else 509)
+        tcp = TCP(sport=sp, dport=dp, seq=self.seq[side], ack=ack, flags=flags, window=window, options=options or [])
         self.cap.add(t, frame(src, dst, tcp / Raw(payload) if payload else tcp))
         self.seq[side] = (self.seq[side] + len(payload) + (1 if ('S' in flags or 'F' in flags) else 0)) & 0xffffffff
 
