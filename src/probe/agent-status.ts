@@ -1,0 +1,58 @@
+/**
+ * What a probe agent reports about itself: its counters (AgentStats) and the one-line status
+ * it logs periodically at info level. Counts and states only: never an address, a target, a
+ * task id or anything else from the task list.
+ */
+import type { SourceCounters, SourceKind } from '../capture/source';
+import type { CccidCounts } from './agent-source';
+import type { DropReason } from './batcher';
+import type { PipelineCounters } from './pipeline';
+
+/**
+ * waiting-for-tasks: a pcap replay waits for the mediator's first task list; capturing;
+ * draining: the source has ended or was stopped, batches are being acknowledged; stopped.
+ */
+export type AgentState = 'waiting-for-tasks' | 'capturing' | 'draining' | 'stopped';
+
+export interface AgentStats extends PipelineCounters {
+  state: AgentState;
+  sourceKind: SourceKind;
+  /** The source's own counters (frames queued, lost to a full queue, malformed input, skipped input); undefined before it started. */
+  source: SourceCounters | undefined;
+  /** ccc: the CCCIDs seen (see agent-source.ts). */
+  ccc: CccidCounts | undefined;
+  /** Events the client took. */
+  eventsSubmitted: number;
+  /** Events lost (every reason; spoolFull is the spool being full). Non-zero means the interception is incomplete. */
+  eventsDropped: number;
+  dropped: Record<DropReason, number>;
+  /** Batches the mediator acknowledged since the agent started. */
+  batchesAcked: bigint;
+  /** Batches stored in the spool and not acknowledged (including those of earlier runs). */
+  unackedBatches: bigint;
+  connected: boolean;
+  /** Tasks in the list in force (0 before the first list). */
+  tasks: number;
+  taskListVersion: bigint | undefined;
+}
+
+function plural(n: number | bigint, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 || n === 1n ? one : many}`;
+}
+
+/** The status line, e.g. "capturing (pcap): 1200 frames (1180 decoded, 20 undecodable), 40 matched, ...". */
+export function formatAgentStatus(s: AgentStats): string {
+  const lost = s.source?.dropped ?? 0;
+  const parts = [
+    `${plural(s.frames, 'frame')} (${s.decoded} decoded, ${s.undecodable} undecodable)`,
+    `${s.matched} matched`,
+    `${plural(s.eventsSubmitted, 'event')} submitted`,
+    `${s.eventsDropped} dropped`,
+    `${plural(s.batchesAcked, 'batch', 'batches')} acked (${s.unackedBatches} unacked)`,
+    `${plural(s.tasks, 'task')}`,
+    s.connected ? 'mediator connected' : 'mediator not connected',
+  ];
+  if (lost > 0) parts.splice(1, 0, `${lost} lost by the source`);
+  if (s.ccc) parts.push(`${plural(s.ccc.cccids, 'CCCID')} seen`);
+  return `${s.state} (${s.sourceKind}): ${parts.join(', ')}`;
+}
