@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   LIG_ERR_PROBE_PROTOCOL: 'The mediator sent something the probe cannot use (malformed, or an Ack for a batch never sent): check versions; the probe reconnects.',
   LIG_ERR_PROBE_SPOOL: 'The probe spool holds a record that is not the batch its index says: move the spool directory aside knowingly (its batches are then lost).',
   LIG_ERR_PROBE_CLOSED: 'The probe client was closed: open a new one.',
+  LIG_ERR_PROBE_IDENTITY: 'The probe certificate is not a probe certificate (OU role), or its CN differs from the config name: issue one with `lig certs issue --role probe --name NAME`, and use that name.',
   // --- mediation core (src/mediation: tasks, numbering, encoding, journals) --------------
   LIG_ERR_MEDIATION_STATE: 'A mediator state file in dataDir (tasks.json, cins.json) is damaged: restore it from a backup; never delete it while journals hold records (task ids and CINs would change).',
   LIG_ERR_MEDIATION_IO: 'Reading or writing the mediator dataDir failed (disk full, permissions, I/O error): fix the disk, then restart the mediator.',
