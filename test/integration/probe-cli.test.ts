@@ -1,0 +1,204 @@
+/**
+ * `lig probe` as a real process (main() from src/ through tsx) against a real mediator
+ * (journals, mTLS delivery) and the reference LEMF, with certificates made at test time and
+ * the scapy-built capture. A pcap replay with flags exits 0 by itself once everything is
+ * acknowledged, and the LEMF holds exactly the targets' packets of each warrant, byte for
+ * byte, with their capture times and directions, numbered without gaps. A TZSP probe from a
+ * config file prints where it listens, forwards what it is sent, and stops on SIGTERM.
+ */
+import { strict as assert } from 'node:assert';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseMediatorConfig } from '../../src/config';
+import type { Lemf } from '../../src/lemf';
+import { directionOf } from '../../src/mediation/encode-batch';
+import { Mediator } from '../../src/mediation/mediator';
+import { requireScapy } from '../helpers/scapy';
+import { REPO_ROOT } from '../helpers/shared';
+import { type Setup, checkStream, setup, startLemf, stored } from './mediator-helpers';
+import { type Capture, buildCapture, expectedPackets, sendDatagrams, tzspDatagrams } from './probe-helpers';
+
+const LIID_V4 = 'LIID-PROBE-V4';
+const LIID_V6 = 'LIID-PROBE-V6';
+
+interface Proc {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+function lig(argv: string[]): Proc {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main').main(process.argv.slice(1))", '--', ...argv], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { child, stdout: [], stderr: '', exit: once(child, 'close').then(([code]) => code as number | null) };
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    p.stdout.push(...lines);
+    child.emit('lines');
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
+  return p;
+}
+
+/** Resolves with the first stdout line matching `re` (or undefined once the process ended without one). */
+async function lineMatching(p: Proc, re: RegExp): Promise<RegExpExecArray | undefined> {
+  let ended = false;
+  void p.exit.then(() => (ended = true));
+  for (;;) {
+    for (const l of p.stdout) {
+      const m = re.exec(l);
+      if (m) return m;
+    }
+    if (ended) return undefined;
+    await Promise.race([once(p.child, 'lines'), p.exit]);
+  }
+}
+
+/** A mediator config: one tcp agency (the LEMF), a warrant on the capture's two IPv4 targets and one on its IPv6 prefix. */
+function mediatorYaml(s: Setup, lemf: Lemf, dataDir: string): string {
+  const a = (x: { host: string; port: number }) => JSON.stringify(`${x.host}:${x.port}`);
+  const tls = `{ ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)} }`;
+  return `
+dataDir: ${JSON.stringify(dataDir)}
+ingest: { listen: 127.0.0.1:0, tls: ${tls} }
+limits: { journalBytes: 64MiB, segmentBytes: 1MiB, maxMessageBytes: 1MiB }
+agencies:
+  - id: lea-1
+    country: DE
+    delivery: tcp
+    operatorId: OPERATOR-1
+    networkElementId: mediator-1
+    hi2: { address: ${a(lemf.addresses.hi2)} }
+    hi3: { address: ${a(lemf.addresses.hi3)} }
+    tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)}, servername: localhost }
+    keepalive: { interval: 1s, wait: 10s }
+intercepts:
+  - { liid: ${LIID_V4}, agency: lea-1, type: content, targets: [{ ip: 10.0.0.7 }, { ip: 10.0.0.8 }] }
+  - { liid: ${LIID_V6}, agency: lea-1, type: content, targets: [{ ip: "2001:db8:7::/48" }] }
+log: { level: warn }
+`;
+}
+
+/** Resolves once the LEMF holds at least `n` CC records of `liid`. */
+function lemfHas(lemf: Lemf, liid: string, n: number): Promise<void> {
+  const enough = () => (lemf.summary().records[liid]?.cc ?? 0) >= n;
+  return new Promise((resolve) => {
+    const on = () => {
+      if (!enough()) return;
+      lemf.off('pdu', on);
+      resolve();
+    };
+    lemf.on('pdu', on);
+    on();
+  });
+}
+
+describe('lig probe as a process (real mediator and LEMF)', function () {
+  let s: Setup;
+  let cap: Capture;
+  let lemf: Lemf | undefined;
+  let mediator: Mediator | undefined;
+  const procs: Proc[] = [];
+
+  before(async function () {
+    requireScapy(this);
+    s = await setup('lig-probe-cli-');
+    cap = buildCapture(path.join(s.tmp, 'capture'));
+  });
+  afterEach(async () => {
+    for (const p of procs.splice(0)) p.child.kill('SIGKILL');
+    await mediator?.close();
+    await lemf?.close().catch(() => undefined);
+    mediator = lemf = undefined;
+  });
+  after(() => s && fs.rmSync(s.tmp, { recursive: true, force: true }));
+
+  async function start(name: string): Promise<{ out: string; port: number }> {
+    const out = path.join(s.tmp, `out-${name}`);
+    lemf = await startLemf(s, out);
+    mediator = await Mediator.start(parseMediatorConfig(mediatorYaml(s, lemf, path.join(s.tmp, `data-${name}`)), 'test.yaml'), {
+      deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 },
+      log: () => undefined,
+    });
+    return { out, port: mediator.ingestAddress!.port };
+  }
+
+  /** The LEMF's CC records of `liid`, checked for gaps, as [ip hex, direction, seconds, micros]. */
+  function ccOf(out: string, liid: string): [string, string | undefined, number | undefined, number | undefined][] {
+    return checkStream(stored(out, 'hi3').filter((r) => r.liid === liid)).map((r) => [Buffer.from(r.data!).toString('hex'), r.direction, r.seconds, r.micros]);
+  }
+
+  function expectedCc(task: number): [string, string, number, number][] {
+    return expectedPackets(cap.mixed, [task]).map((p) => [p.data, directionOf(p.matches[0]![1]), Number(p.timeUs / 1_000_000n), Number(p.timeUs % 1_000_000n)]);
+  }
+
+  it('replays a pcap with flags, exits 0 once all is acknowledged; the LEMF holds exactly the targets\' packets', async () => {
+    const { out, port } = await start('pcap');
+    const leaf = s.pki.probes['probe-1']!;
+    const spool = path.join(s.tmp, 'spool-pcap');
+    const p = lig(['probe', '--mediator', `127.0.0.1:${port}`, '--source', `pcap:${cap.mixedPcap}`, '--ca', s.pki.ca, '--cert', leaf.cert, '--key', leaf.key, '--servername', 'localhost', '--spool', spool]);
+    procs.push(p);
+    assert.equal(await p.exit, 0, p.stderr);
+    assert.equal(p.stdout[0], `probe probe-1: pcap source, mediator 127.0.0.1:${port}, spool ${spool}`);
+    assert.equal(p.stdout.at(-1), 'replay complete: every batch acknowledged');
+    assert.match(p.stdout.at(-2)!, new RegExp(`^stopped \\(pcap\\): ${cap.mixed.length} frames .*, 0 dropped, `));
+
+    const v4 = expectedCc(1);
+    const v6 = expectedCc(2);
+    await lemfHas(lemf!, LIID_V4, v4.length);
+    await lemfHas(lemf!, LIID_V6, v6.length);
+    await mediator!.close();
+    mediator = undefined;
+    await lemf!.close();
+    lemf = undefined;
+    assert.deepEqual(ccOf(out, LIID_V4), v4);
+    assert.deepEqual(ccOf(out, LIID_V6), v6);
+    assert.equal(stored(out, 'hi3').length, v4.length + v6.length, 'nothing else was delivered');
+    assert.ok(!/10\.0\.0\.[78]|2001:db8:7|LIID-PROBE/.test(p.stdout.join('\n') + p.stderr), 'no target or LIID printed or logged');
+  });
+
+  it('a TZSP probe from a config file prints where it listens, forwards what it is sent, and stops on SIGTERM', async () => {
+    const { out, port } = await start('tzsp');
+    const leaf = s.pki.probes['probe-1']!;
+    const config = path.join(s.tmp, 'probe.yaml');
+    fs.writeFileSync(
+      config,
+      `name: probe-1
+mediator:
+  address: 127.0.0.1:${port}
+  tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(leaf.cert)}, key: ${JSON.stringify(leaf.key)}, servername: localhost }
+source: tzsp:127.0.0.1:0
+batch: { maxEvents: 8, maxDelay: 10ms }
+spool: { dir: spool-tzsp }
+log: { level: info }
+`,
+    );
+    const p = lig(['probe', '--config', config]);
+    procs.push(p);
+    const m = await lineMatching(p, /^tzsp listening on 127\.0\.0\.1:(\d+)$/);
+    assert.ok(m, `stdout: ${p.stdout.join('\n')}\nstderr: ${p.stderr}`);
+    assert.equal(p.stdout[0], `probe probe-1: tzsp source, mediator 127.0.0.1:${port}, spool ${path.join(s.tmp, 'spool-tzsp')}`);
+    // The task list arrives after capture starts: send once the mediator has the probe and has told it its tasks.
+    while (!p.stderr.includes('task list version')) await Promise.race([once(p.child.stderr!, 'data'), p.exit]);
+    await sendDatagrams(Number(m[1]), tzspDatagrams(cap.mixed));
+    const v4 = expectedCc(1).map(([data, d]) => [data, d]);
+    await lemfHas(lemf!, LIID_V4, v4.length);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exit, 0, p.stderr);
+    assert.equal(p.stdout.at(-1), 'probe stopped: every batch acknowledged');
+    await mediator!.close();
+    mediator = undefined;
+    await lemf!.close();
+    lemf = undefined;
+    assert.deepEqual(ccOf(out, LIID_V4).map(([data, d]) => [data, d]), v4);
+    assert.ok(!/10\.0\.0\.[78]|2001:db8:7|LIID-PROBE/.test(p.stdout.join('\n') + p.stderr), 'no target or LIID printed or logged');
+  });
+});
