@@ -292,7 +292,9 @@ export class ProbeAgent extends EventEmitter {
     for (;;) {
       const s = this.client.stats();
       const headroom = Math.max(s.spoolMaxBytes * PACING_HEADROOM_SHARE, PACING_MIN_HEADROOM_BYTES);
-      if (s.spoolMaxBytes - s.spoolBytes >= headroom || s.unackedBatches === 0n || this.stopping.signal.aborted) return;
+      // Batches numbered and not acknowledged, including those still being written: what an ack can free.
+      const outstanding = s.nextBatchId - 1n - s.lastAcked;
+      if (s.spoolMaxBytes - s.spoolBytes >= headroom || outstanding === 0n || this.stopping.signal.aborted) return;
       if (!this.pacingNoted) {
         this.pacingNoted = true;
         this.log('info', `the spool is nearly full (${s.spoolBytes} of ${s.spoolMaxBytes} bytes): the replay waits for the mediator's acknowledgements`);

@@ -22,6 +22,7 @@ import { eventually } from './ingest-helpers';
 import {
   type Capture,
   RecordingHandler,
+  buildBulkCapture,
   buildCapture,
   cccDatagrams,
   expectedPackets,
@@ -223,6 +224,38 @@ describe('probe agent (capture → match → gRPC/mTLS → mediator)', function 
     const st = a.stats();
     assert.deepEqual(st.ccc, { cccids: 2, datagrams: datagrams.length });
     assert.equal(st.frames, datagrams.length);
+  });
+
+  it('a pcap replay bigger than the spool waits for acknowledgements instead of dropping', async () => {
+    const n = 1000;
+    const file = path.join(tmp, 'bulk.pcap');
+    buildBulkCapture(file, n);
+    const handler = new RecordingHandler();
+    handler.hold = true;
+    handler.setTasks('probe-1', taskListOf(cap.tasks, 1n));
+    const s = await server(handler);
+    // 1000 packets of 1,400 octets: about three times what this spool holds.
+    const spoolMax = 512 * 1024;
+    const a = await agent(s.port, { kind: 'pcap', file }, { spool: { dir: fs.mkdtempSync(path.join(tmp, 'spool-')), maxBytes: spoolMax }, batch: { maxEvents: 32, maxDelay: 5 } });
+    const pacing = () => logs.some((l) => l.includes('the spool is nearly full'));
+    await eventually(() => pacing() || a.stats().eventsDropped > 0 || a.stats().state === 'draining' || a.stats().state === 'stopped');
+    const paused = a.stats();
+    assert.ok(pacing(), 'the replay says it waits');
+    assert.ok(paused.frames < 2 * n, 'the replay waits');
+    assert.equal(paused.eventsDropped, 0);
+    handler.release();
+    const end = await a.done;
+    assert.deepEqual(end, { reason: 'ended', drained: true, unackedBatches: 0n });
+    const got = handler.packets();
+    assert.equal(got.length, n);
+    assert.deepEqual(
+      got.map((p) => Buffer.from(p.data, 'hex').subarray(28, 42).toString()),
+      Array.from({ length: n }, (_, k) => `bulk ${String(k).padStart(8, '0')} `),
+    );
+    const st = a.stats();
+    assert.equal(st.eventsDropped, 0);
+    assert.equal(st.frames, 2 * n);
+    assert.equal(st.matched, n);
   });
 
   it('batches a stopped probe left unacknowledged are sent again, from the spool, by the next start', async () => {

@@ -47,6 +47,13 @@ export interface Capture {
   others: CaptureFrame[];
 }
 
+/** Writes `n` large target packets (and a non-target frame after each) to `file` with scapy; see probe_capture.py. */
+export function buildBulkCapture(file: string, n: number): void {
+  const r = spawnSync(SYSTEM_PYTHON, [CAPTURE_SCRIPT, 'bulk', file, String(n)], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`probe_capture.py bulk failed (${r.status}): ${r.stderr}`);
+}
+
 /** Builds the capture in `dir` with scapy (the caller checks requireScapy first). */
 export function buildCapture(dir: string): Capture {
   fs.mkdirSync(dir, { recursive: true });
@@ -112,11 +119,13 @@ export const untimed = (ps: SeenPacket[]) => ps.map(({ timeUs: _t, ...rest }) =>
 
 /**
  * The mediator core as the ingest server sees it: one task list per probe (pushed when set),
- * every accepted batch recorded; `hold` keeps accept() pending (never durable).
+ * every accepted batch recorded; `hold` keeps accept() pending until release() (never, if
+ * it is not called).
  */
 export class RecordingHandler extends EventEmitter implements IngestHandler {
   readonly batches: { probe: string; spool: string; batch: Batch }[] = [];
   hold = false;
+  private held: (() => void)[] = [];
   private readonly lists = new Map<string, TaskList>();
   private readonly taskListeners = new Set<(probe: string) => void>();
 
@@ -137,7 +146,13 @@ export class RecordingHandler extends EventEmitter implements IngestHandler {
   accept(probe: string, batch: Batch, spool: string): Promise<void> {
     this.batches.push({ probe, spool, batch });
     this.emit('accept', batch);
-    return this.hold ? new Promise<void>(() => undefined) : Promise.resolve();
+    return this.hold ? new Promise<void>((resolve) => this.held.push(resolve)) : Promise.resolve();
+  }
+
+  /** Makes every held accept() durable, and stops holding. */
+  release(): void {
+    this.hold = false;
+    for (const r of this.held.splice(0)) r();
   }
 
   /** Every packet event accepted, in order. */
