@@ -172,6 +172,20 @@ describe('IpccTemplate (fast IPCC) is byte-identical to ipccPdu', () => {
     }
   });
 
+  it('with one template over many shapes in turn (every staged prefix reused and replaced)', () => {
+    const r = rng(0x5eed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const lengths = [0, 1, 60, 127, 128, 129, 200, 255, 256, 576, 1500, 65535, 65536];
+    for (const format of FORMATS) {
+      const ctx = context(25, format, OPTIONAL);
+      const t = new IpccTemplate(ctx);
+      for (let k = 0; k < 1500; k++) {
+        const seconds = pick([1_700_000_000, 1_700_000_001, 2 ** 32]);
+        agree(t, ctx, pick(SEQS), { seconds, micros: pick(MICROS) }, packet(pick(lengths), k), pick(DIRECTIONS));
+      }
+    }
+  });
+
   it('decodes back to what went in', () => {
     const ctx = context(7, 'microsecond', ['timeStampQualifier']);
     const p = packet(1000, 9);
