@@ -9,10 +9,11 @@ import type { DropReason } from './batcher';
 import type { PipelineCounters } from './pipeline';
 
 /**
- * waiting-for-tasks: a pcap replay waits for the mediator's first task list; capturing;
- * draining: the source has ended or was stopped, batches are being acknowledged; stopped.
+ * waiting-for-tasks: a pcap replay waits for the mediator's first task list; starting: a live
+ * source is being opened; capturing; draining: the source has ended or was stopped, batches
+ * are being acknowledged; stopped.
  */
-export type AgentState = 'waiting-for-tasks' | 'capturing' | 'draining' | 'stopped';
+export type AgentState = 'waiting-for-tasks' | 'starting' | 'capturing' | 'draining' | 'stopped';
 
 export interface AgentStats extends PipelineCounters {
   state: AgentState;

@@ -26,10 +26,11 @@
  * no more frames).
  */
 import { EventEmitter } from 'node:events';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { PacketSource, SourceKind } from '../capture/source';
 import type { ProbeSource } from '../config/probe';
-import { isLigError } from '../errors';
+import { ProbeError, SourceError, isLigError } from '../errors';
 import type { TaskList } from '../gen/lig/v1/ingest';
 import { MatchedCccSource, makeAgentSource, sourceKindOf, type AgentSourceOptions } from './agent-source';
 import { formatAgentStatus, type AgentState, type AgentStats } from './agent-status';
@@ -114,7 +115,7 @@ export class ProbeAgent extends EventEmitter {
     super();
     this.log = opts.log ?? quiet;
     this.sourceKind = sourceKindOf(opts.source);
-    this.state = this.sourceKind === 'pcap' ? 'waiting-for-tasks' : 'capturing';
+    this.state = this.sourceKind === 'pcap' ? 'waiting-for-tasks' : 'starting';
     this.drainMs = opts.stopDrainMs ?? DEFAULT_STOP_DRAIN_MS;
     this.ackedAtStart = client.stats().lastAcked;
     client.on('tasks', (list: TaskList) => this.applyTasks(list));
@@ -131,6 +132,14 @@ export class ProbeAgent extends EventEmitter {
 
   /** Opens the spool and the link to the mediator, and starts (or, for pcap, prepares) capture. */
   static async start(opts: ProbeAgentOptions): Promise<ProbeAgent> {
+    // A replay waits for the mediator before reading: say now, not then, that the file cannot be read.
+    if (opts.source.kind === 'pcap') {
+      try {
+        await fsp.access(opts.source.file, fsConstants.R_OK);
+      } catch (e) {
+        throw new SourceError('LIG_ERR_SOURCE_OPEN', `cannot open the capture file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+      }
+    }
     const client = await ProbeClient.open({
       mediator: opts.mediator,
       spool: opts.spool,
@@ -153,7 +162,7 @@ export class ProbeAgent extends EventEmitter {
     if (this.src) return Promise.resolve(this.src);
     return new Promise((resolve, reject) => {
       this.once('capturing', resolve);
-      this.done.then(() => reject(new Error('the agent ended before capture started')), reject);
+      this.done.then(() => reject(new ProbeError('LIG_ERR_PROBE_CLOSED', 'the probe agent ended before capture started')), reject);
     });
   }
 

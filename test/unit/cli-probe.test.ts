@@ -58,10 +58,14 @@ describe('lig probe: command line', () => {
     }
   });
 
-  it('refuses a certificate that is not a probe\'s, and a config name other than the certificate\'s', async () => {
+  it('refuses a certificate that is not a probe\'s, a capture file it cannot read, and a config name other than the certificate\'s', async () => {
     const r = await cli(['probe', ...flags(pki.mediator)]);
     assert.equal(r.code, 1);
     assert.match(r.err.join('\n'), /is a mediator certificate, not a probe's \[LIG_ERR_PROBE_IDENTITY\]/);
+
+    const missing = await cli(['probe', '--mediator', '127.0.0.1:1', '--source', `pcap:${path.join(tmp, 'none.pcap')}`, '--ca', pki.ca, '--cert', pki.probe.cert, '--key', pki.probe.key, '--spool', path.join(tmp, 'spool')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err.join('\n'), /cannot open the capture file: ENOENT \[LIG_ERR_SOURCE_OPEN\]/, 'said at once, before waiting for the mediator');
 
     const config = path.join(tmp, 'probe.yaml');
     fs.writeFileSync(
