@@ -88,7 +88,7 @@ export interface ProbeConfig {
     /** Batches in flight without an acknowledgement. */
     window: number;
   };
-  /** Where unacknowledged batches are kept across reconnects and restarts; absent: memory only. */
+  /** Where unacknowledged batches are kept across reconnects and restarts; absent: the default directory `lig probe` chooses (see cli/probe.ts defaultSpoolDir). */
   spool?: { dir: string; maxBytes: Bytes };
   log: { level: LogLevel };
 }
