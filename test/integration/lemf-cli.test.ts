@@ -4,49 +4,14 @@
  * writes summary.json and exits 0. A usage error exits 2.
  */
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordContext, Stamp, ipiriPdu, keepAlivePdu, pduAckRequestPdu, triPdu } from '../../src/etsi';
-import { REPO_ROOT } from '../helpers/shared';
+import { lig, lines, stop } from '../helpers/lig-process';
 import { Client, Setup, setup, startLemf } from './lemf-helpers';
 
 const C: RecordContext = { liid: 'LIID-CLI', operatorId: 'OP', cin: 9 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 5 };
-
-interface Proc {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function lig(argv: string[]): Proc {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main').main(process.argv.slice(1))", '--', ...argv], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = { child, stdout: [], stderr: '', exit: once(child, 'close').then(([code]) => code as number | null) };
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    p.stdout.push(...lines);
-    child.emit('lines');
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
-  return p;
-}
-
-/** Waits until stdout has `n` lines (or the process ends). */
-async function lines(p: Proc, n: number): Promise<string[]> {
-  let ended = false;
-  void p.exit.then(() => (ended = true));
-  while (p.stdout.length < n && !ended) await Promise.race([once(p.child, 'lines'), p.exit]);
-  return p.stdout.slice(0, n);
-}
 
 describe('lig lemf as a process', () => {
   let s: Setup;
@@ -78,8 +43,7 @@ describe('lig lemf as a process', () => {
     ], 'the acknowledgement request goes unanswered: the keep-alive after it is answered next');
     await c.end();
 
-    p.child.kill('SIGTERM');
-    assert.equal(await p.exit, 0, p.stderr);
+    assert.equal(await stop(p, 'SIGTERM'), 0, p.stderr);
     const printed = p.stdout.slice(2).join('\n');
     assert.match(printed, /records: 1 IRI, 0 CC \(0 packets\) for 1 LIID\(s\), 4 PDUs in all/);
     assert.match(printed, /answered: 1 keep-alives, 0 PDU acknowledgements, 1 option requests/);

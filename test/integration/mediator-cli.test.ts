@@ -7,52 +7,17 @@
  * every packet exactly once per sequence number, without gaps.
  */
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Direction, Task_Type, type TaskList } from '../../src/gen/lig/v1/ingest';
 import type { Lemf } from '../../src/lemf';
 import { ProbeClient } from '../../src/probe/client';
-import { REPO_ROOT } from '../helpers/shared';
+import { type LigProcess, lig, lines, stop } from '../helpers/lig-process';
 import { packetEvent } from '../mediation-fixtures';
 import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function lig(argv: string[]): Proc {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main').main(process.argv.slice(1))", '--', ...argv], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = { child, stdout: [], stderr: '', exit: once(child, 'close').then(([code]) => code as number | null) };
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    p.stdout.push(...lines);
-    child.emit('lines');
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
-  return p;
-}
-
-/** Waits until stdout has `n` lines (or the process ends). */
-async function lines(p: Proc, n: number): Promise<string[]> {
-  let ended = false;
-  void p.exit.then(() => (ended = true));
-  while (p.stdout.length < n && !ended) await Promise.race([once(p.child, 'lines'), p.exit]);
-  return p.stdout.slice(0, n);
-}
-
 /** The ingest port a started `lig mediator` printed. */
-async function ingestPort(p: Proc): Promise<number> {
+async function ingestPort(p: LigProcess): Promise<number> {
   const [first] = await lines(p, 1);
   const m = /^ingest listening on 127\.0\.0\.1:(\d+)$/.exec(first ?? '');
   assert.ok(m, `stdout: ${p.stdout.join('\n')}\nstderr: ${p.stderr}`);
@@ -91,7 +56,7 @@ describe('lig mediator as a process', () => {
   let s: Setup;
   let lemf: Lemf | undefined;
   let probe: ProbeClient | undefined;
-  const procs: Proc[] = [];
+  const procs: LigProcess[] = [];
 
   before(async () => {
     s = await setup('lig-mediator-cli-');
@@ -99,7 +64,7 @@ describe('lig mediator as a process', () => {
   afterEach(async () => {
     await probe?.close();
     probe = undefined;
-    for (const p of procs.splice(0)) p.child.kill('SIGKILL');
+    await Promise.all(procs.splice(0).map((p) => stop(p, 'SIGKILL')));
     await lemf?.close().catch(() => undefined);
     lemf = undefined;
   });
@@ -132,8 +97,7 @@ describe('lig mediator as a process', () => {
     await lemfHas(lemf, 20);
     await probe.close();
     probe = undefined;
-    m.child.kill('SIGTERM');
-    assert.equal(await m.exit, 0, m.stderr);
+    assert.equal(await stop(m, 'SIGTERM'), 0, m.stderr);
     assert.equal(m.stdout.at(-1), 'mediator stopped');
     assert.ok(!m.stdout.join('\n').includes('LIID-IT') && !m.stderr.includes('LIID-IT'), 'no LIID printed or logged');
     const recs = checkStream(stored(out, 'hi3').filter((r) => r.liid === LIID_CC));
@@ -190,8 +154,7 @@ describe('lig mediator as a process', () => {
     await lemfHas(lemf, N);
     await probe.close();
     probe = undefined;
-    second.child.kill('SIGTERM');
-    assert.equal(await second.exit, 0, second.stderr);
+    assert.equal(await stop(second, 'SIGTERM'), 0, second.stderr);
     await lemf.close();
     lemf = undefined;
 

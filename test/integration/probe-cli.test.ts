@@ -7,60 +7,19 @@
  * config file prints where it listens, forwards what it is sent, and stops on SIGTERM.
  */
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseMediatorConfig } from '../../src/config';
 import type { Lemf } from '../../src/lemf';
 import { directionOf } from '../../src/mediation/encode-batch';
 import { Mediator } from '../../src/mediation/mediator';
+import { type LigProcess, lig, lineMatching, stderrIncludes, stop } from '../helpers/lig-process';
 import { requireScapy } from '../helpers/scapy';
-import { REPO_ROOT } from '../helpers/shared';
 import { type Setup, checkStream, setup, startLemf, stored } from './mediator-helpers';
 import { type Capture, buildCapture, expectedPackets, sendDatagrams, tzspDatagrams } from './probe-helpers';
 
 const LIID_V4 = 'LIID-PROBE-V4';
 const LIID_V6 = 'LIID-PROBE-V6';
-
-interface Proc {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function lig(argv: string[]): Proc {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main').main(process.argv.slice(1))", '--', ...argv], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = { child, stdout: [], stderr: '', exit: once(child, 'close').then(([code]) => code as number | null) };
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    p.stdout.push(...lines);
-    child.emit('lines');
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
-  return p;
-}
-
-/** Resolves with the first stdout line matching `re` (or undefined once the process ended without one). */
-async function lineMatching(p: Proc, re: RegExp): Promise<RegExpExecArray | undefined> {
-  let ended = false;
-  void p.exit.then(() => (ended = true));
-  for (;;) {
-    for (const l of p.stdout) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    if (ended) return undefined;
-    await Promise.race([once(p.child, 'lines'), p.exit]);
-  }
-}
 
 /** A mediator config: one tcp agency (the LEMF), a warrant on the capture's two IPv4 targets and one on its IPv6 prefix. */
 function mediatorYaml(s: Setup, lemf: Lemf, dataDir: string): string {
@@ -106,7 +65,7 @@ describe('lig probe as a process (real mediator and LEMF)', function () {
   let cap: Capture;
   let lemf: Lemf | undefined;
   let mediator: Mediator | undefined;
-  const procs: Proc[] = [];
+  const procs: LigProcess[] = [];
 
   before(async function () {
     requireScapy(this);
@@ -114,7 +73,7 @@ describe('lig probe as a process (real mediator and LEMF)', function () {
     cap = buildCapture(path.join(s.tmp, 'capture'));
   });
   afterEach(async () => {
-    for (const p of procs.splice(0)) p.child.kill('SIGKILL');
+    await Promise.all(procs.splice(0).map((p) => stop(p, 'SIGKILL')));
     await mediator?.close();
     await lemf?.close().catch(() => undefined);
     mediator = lemf = undefined;
@@ -187,12 +146,11 @@ log: { level: info }
     assert.ok(m, `stdout: ${p.stdout.join('\n')}\nstderr: ${p.stderr}`);
     assert.equal(p.stdout[0], `probe probe-1: tzsp source, mediator 127.0.0.1:${port}, spool ${path.join(s.tmp, 'spool-tzsp')}`);
     // The task list arrives after capture starts: send once the mediator has the probe and has told it its tasks.
-    while (!p.stderr.includes('task list version')) await Promise.race([once(p.child.stderr!, 'data'), p.exit]);
+    await stderrIncludes(p, 'task list version');
     await sendDatagrams(Number(m[1]), tzspDatagrams(cap.mixed));
     const v4 = expectedCc(1).map(([data, d]) => [data, d]);
     await lemfHas(lemf!, LIID_V4, v4.length);
-    p.child.kill('SIGTERM');
-    assert.equal(await p.exit, 0, p.stderr);
+    assert.equal(await stop(p, 'SIGTERM'), 0, p.stderr);
     assert.equal(p.stdout.at(-1), 'probe stopped: every batch acknowledged');
     await mediator!.close();
     mediator = undefined;
