@@ -102,6 +102,10 @@ export const ERROR_CODES = {
   LIG_ERR_LEMF_OUTPUT: 'The LEMF --out directory cannot be used (unwritable, or it holds records but no state.json): give a new or earlier --out directory.',
   LIG_ERR_LEMF_STATE: 'DIR/state.json of the LEMF is damaged: restore it from a backup, or start with a new --out directory.',
   LIG_ERR_LEMF_IO: 'Writing or syncing LEMF output failed (disk full or I/O error); it stopped answering: fix the disk and restart it.',
+  // --- lig demo (src/demo) ------------------------------------------------------------------
+  LIG_ERR_DEMO_CAPTURE: 'The capture lig demo replays (examples/demo.pcap, bundled) is missing or unreadable: reinstall lig from its repository, or remake it with scripts/make-demo-capture.py.',
+  LIG_ERR_DEMO_OUTPUT: 'The lig demo --out directory cannot be used (not a directory, or unwritable): give another --out DIR.',
+  LIG_ERR_DEMO_INCOMPLETE: 'lig demo stopped before every record reached the LEMF (the message names the stage and its last error): run it again; if it persists, report it with that message.',
 } as const;
 
 export type LigErrorCode = keyof typeof ERROR_CODES;
@@ -305,6 +309,13 @@ export class ProbeError extends LigError {
 
 /** The mediator core cannot read or write its dataDir state (task ids, CIN allocations). */
 export class MediationError extends LigError {
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** `lig demo` cannot find its capture, cannot use its output directory, or did not see every record delivered. */
+export class DemoError extends LigError {
   constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
