@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   lemf: { summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3', load: async () => (require('./lemf') as typeof import('./lemf')).command },
   mediator: { summary: 'mediation server: probe ingest, journals, delivery to agencies', load: async () => (require('./mediator') as typeof import('./mediator')).command },
   probe: { summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator', load: async () => (require('./probe') as typeof import('./probe')).command },
+  demo: { summary: 'the whole chain on loopback (probe, mediator, LEMF) on a bundled capture', load: async () => (require('./demo') as typeof import('./demo')).command },
 };
 
 function usage(): string {
