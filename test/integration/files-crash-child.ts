@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { FileSink } from '../../src/delivery/files';
 import { Journal } from '../../src/delivery/journal';
 import { recordsFor } from '../files-fixtures';
+import { lcg, runChild } from '../helpers/crash-child';
 
 async function main(): Promise<void> {
   const root = process.argv[2];
@@ -23,11 +24,7 @@ async function main(): Promise<void> {
     rotate: { bytes: 4096, interval: 2000 }, maxOpenFiles: 4, batchRecords: 16, rotationCheckMs: 0,
   });
   process.stdout.write('ready\n');
-  let seed = Number(hi2.next % 1000n) + 1;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const random = lcg(Number(hi2.next % 1000n) + 1);
 
   const producer = async (hi: 'hi2' | 'hi3', j: Journal) => {
     for (;;) {
@@ -51,7 +48,4 @@ async function main(): Promise<void> {
   await Promise.all([producer('hi2', hi2), producer('hi3', hi3), watcher('hi2'), watcher('hi3')]);
 }
 
-main().catch((e) => {
-  process.stderr.write(`files-crash-child: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+runChild('files-crash-child', main);

@@ -8,19 +8,18 @@
  * left, and every manifest lists each closed file once and verifies with `sha256sum -c`.
  */
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileSink } from '../../src/delivery/files';
 import { readState } from '../../src/delivery/files/state';
 import { Journal } from '../../src/delivery/journal';
 import { assertExactlyOnce, manifestOf, readOutput, sha256Check } from '../files-fixtures';
+import { type ChildRun, childUntil, killChild, maxIndex } from '../helpers/crash-child';
 import { removeDir, tempDir } from '../journal-fixtures';
 
 const CHILD = path.join(__dirname, 'files-crash-child.ts');
 
-interface Run {
-  child: ChildProcess;
+interface Run extends ChildRun {
   acked: Record<'hi2' | 'hi3', bigint>;
   written: Record<'hi2' | 'hi3', bigint>;
   lines: number;
@@ -28,36 +27,15 @@ interface Run {
 
 /** Starts the child and resolves once it has printed `lines` lines and written something of both journals. */
 function runUntil(root: string, lines: number): Promise<Run> {
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, root], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const run: Run = { child, acked: { hi2: 0n, hi3: 0n }, written: { hi2: 0n, hi3: 0n }, lines: 0 };
-  return new Promise((resolve, reject) => {
-    let rest = '';
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited by itself (code ${code}, signal ${signal})`));
-    });
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) {
-        if (line === 'ready') continue;
-        const [kind, hi, value] = line.split(' ') as [string, 'hi2' | 'hi3', string];
-        const v = BigInt(value);
-        if (kind === 'a') run.acked[hi] = v > run.acked[hi] ? v : run.acked[hi];
-        else if (kind === 'w') run.written[hi] = v > run.written[hi] ? v : run.written[hi];
-        else reject(new Error(`unexpected line from child: ${line}`));
-        run.lines++;
-      }
-      if (run.lines >= lines && run.written.hi2 > 0n && run.written.hi3 > 0n) resolve(run);
-    });
-  });
-}
-
-function kill(run: Run): Promise<void> {
-  return new Promise((resolve) => {
-    run.child.once('exit', () => resolve());
-    run.child.kill('SIGKILL');
+  return childUntil(CHILD, [root], { acked: { hi2: 0n, hi3: 0n }, written: { hi2: 0n, hi3: 0n }, lines: 0 }, (line, run) => {
+    if (line === 'ready') return false;
+    const [kind, hi, value] = line.split(' ') as [string, 'hi2' | 'hi3', string];
+    const v = BigInt(value);
+    if (kind === 'a') run.acked[hi] = maxIndex(run.acked[hi], v);
+    else if (kind === 'w') run.written[hi] = maxIndex(run.written[hi], v);
+    else throw new Error(`unexpected line from child: ${line}`);
+    run.lines++;
+    return run.lines >= lines && run.written.hi2 > 0n && run.written.hi3 > 0n;
   });
 }
 
@@ -77,7 +55,7 @@ describe('files crash (SIGKILL mid-stream)', () => {
   ] as const) {
     it(`round ${round}: killed after ${lines} lines; the state never claims more than the files hold`, async () => {
       const run = await runUntil(root, lines);
-      await kill(run);
+      await killChild(run);
       for (const hi of ['hi2', 'hi3'] as const) if (run.acked[hi] > acked[hi]) acked[hi] = run.acked[hi];
       const state = await readState(path.join(root, 'out', '.lig'));
       for (const e of state.parts) {

@@ -6,17 +6,14 @@
  */
 import { Journal } from '../../src/delivery/journal';
 import { recordsFor } from '../journal-fixtures';
+import { lcg, runChild } from '../helpers/crash-child';
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: journal-crash-child DIR');
   const j = await Journal.open(dir, { segmentBytes: 64 * 1024 });
   process.stdout.write(`ready ${j.next}\n`);
-  let seed = Number(j.next % 1000n) + 1;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const random = lcg(Number(j.next % 1000n) + 1);
 
   const producer = async () => {
     for (;;) {
@@ -41,7 +38,4 @@ async function main(): Promise<void> {
   await Promise.all([producer(), producer(), producer(), producer(), confirmer()]);
 }
 
-main().catch((e) => {
-  process.stderr.write(`journal-crash-child: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+runChild('journal-crash-child', main);

@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
+import { type ChildRun, childUntil, killChild, maxIndex } from '../helpers/crash-child';
 import { assertRecord, removeDir, tempDir } from '../journal-fixtures';
 
 const CHILD = path.join(__dirname, 'journal-crash-child.ts');
 
-interface Run {
-  child: ChildProcess;
+interface Run extends ChildRun {
   /** Highest acknowledged index and confirmed index the child reported. */
   acked: bigint;
   confirmed: bigint;
@@ -16,35 +15,12 @@ interface Run {
 
 /** Starts the child on `dir` and resolves once it has printed `lines` lines after "ready". */
 function runUntil(dir: string, lines: number): Promise<Run> {
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const run: Run = { child, acked: 0n, confirmed: 0n, lines: 0 };
-  return new Promise((resolve, reject) => {
-    let rest = '';
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited by itself (code ${code}, signal ${signal})`));
-    });
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) {
-        const [kind, value] = line.split(' ');
-        if (kind === 'a') run.acked = BigInt(value!) > run.acked ? BigInt(value!) : run.acked;
-        else if (kind === 'c') run.confirmed = BigInt(value!) > run.confirmed ? BigInt(value!) : run.confirmed;
-        else if (kind !== 'ready') reject(new Error(`unexpected line from child: ${line}`));
-        if (kind !== 'ready' && ++run.lines === lines) resolve(run);
-      }
-    });
-  });
-}
-
-function kill(run: Run): Promise<void> {
-  return new Promise((resolve) => {
-    run.child.once('exit', () => resolve());
-    run.child.kill('SIGKILL');
+  return childUntil(CHILD, [dir], { acked: 0n, confirmed: 0n, lines: 0 }, (line, run) => {
+    const [kind, value] = line.split(' ');
+    if (kind === 'a') run.acked = maxIndex(run.acked, BigInt(value!));
+    else if (kind === 'c') run.confirmed = maxIndex(run.confirmed, BigInt(value!));
+    else if (kind !== 'ready') throw new Error(`unexpected line from child: ${line}`);
+    return kind !== 'ready' && ++run.lines === lines;
   });
 }
 
@@ -62,7 +38,7 @@ describe('journal crash (SIGKILL mid-stream)', () => {
   ] as const) {
     it(`round ${round}: every acknowledged record survives, intact and in order`, async () => {
       const run = await runUntil(dir, lines);
-      await kill(run);
+      await killChild(run);
       assert.ok(run.acked > 0n);
 
       const j = await Journal.open(dir, { segmentBytes: 64 * 1024 });

@@ -4,35 +4,24 @@
  * append is there, and every record reads back intact.
  */
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
+import { childUntil, killChild, maxIndex } from '../helpers/crash-child';
 import { assertRecord, removeDir, tempDir } from '../journal-fixtures';
 
 const CHILD = path.join(__dirname, 'journal-state-crash-child.ts');
 
 /** Runs the child on `dir` until it has acknowledged `appends` appends, kills it, and returns the highest acknowledged index. */
-function runAndKill(dir: string, appends: number): Promise<bigint> {
-  const child: ChildProcess = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let acked = 0n;
-  let seen = 0;
-  return new Promise((resolve, reject) => {
-    let rest = '';
-    child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`child exited by itself (code ${code})`))));
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) {
-        const [kind, value] = line.split(' ');
-        if (kind === 'ready') continue;
-        if (kind !== 'a') return reject(new Error(`unexpected line from child: ${line}`));
-        if (BigInt(value!) > acked) acked = BigInt(value!);
-        if (++seen === appends) child.kill('SIGKILL');
-      }
-    });
+async function runAndKill(dir: string, appends: number): Promise<bigint> {
+  const run = await childUntil(CHILD, [dir], { acked: 0n, seen: 0 }, (line, r) => {
+    const [kind, value] = line.split(' ');
+    if (kind === 'ready') return false;
+    if (kind !== 'a') throw new Error(`unexpected line from child: ${line}`);
+    r.acked = maxIndex(r.acked, BigInt(value!));
+    return ++r.seen === appends;
   });
+  await killChild(run);
+  return run.acked;
 }
 
 describe('journal crash with stated appends (SIGKILL mid-stream)', () => {

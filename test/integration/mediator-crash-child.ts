@@ -9,6 +9,7 @@
 import { loadMediatorConfig } from '../../src/config';
 import { Task_Type } from '../../src/gen/lig/v1/ingest';
 import { Mediator } from '../../src/mediation/mediator';
+import { runChild } from '../helpers/crash-child';
 import { crashBatch } from './mediator-crash-batches';
 
 const IN_FLIGHT = 8;
@@ -50,7 +51,4 @@ async function main(): Promise<void> {
   process.stdout.write('done\n');
 }
 
-main().catch((e) => {
-  process.stderr.write(`mediator-crash-child: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+runChild('mediator-crash-child', main);

@@ -6,45 +6,33 @@
  * per sequence number: no gap, no packet under two numbers, in IRI and in CC.
  */
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Lemf } from '../../src/lemf';
+import { type ChildRun, startChild } from '../helpers/crash-child';
 import { crashPackets } from './mediator-crash-batches';
 import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
 
 const CHILD = path.join(__dirname, 'mediator-crash-child.ts');
 const PAYLOAD_DIRECTION: Record<number, string> = { 1: 'fromTarget', 2: 'toTarget', 3: 'fromTarget' };
 
-interface Run {
-  child: ChildProcess;
+interface Run extends ChildRun {
   acked: number;
   done: boolean;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: string;
 }
 
 /** Starts the child on batches from..to; `killAt`: SIGKILL once this batch is acknowledged. */
 function run(config: string, from: number, to: number, killAt?: number): Run {
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD, config, String(from), String(to)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const r: Run = { child, acked: from - 1, done: false, stderr: '', exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))) };
-  let rest = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) {
-      const m = /^acked (\d+)$/.exec(line);
-      if (m) {
-        const id = Number(m[1]);
-        if (id !== r.acked + 1) throw new Error(`acknowledged ${id} after ${r.acked}`);
-        r.acked = id;
-        if (killAt !== undefined && id >= killAt) child.kill('SIGKILL');
-      } else if (line === 'done') r.done = true;
-      else if (line !== 'ready') throw new Error(`unexpected line from the child: ${line}`);
-    }
-  });
-  return r;
+  return startChild<Pick<Run, 'acked' | 'done'>>(CHILD, [config, String(from), String(to)], { acked: from - 1, done: false }, (line, r) => {
+    const m = /^acked (\d+)$/.exec(line);
+    if (m) {
+      const id = Number(m[1]);
+      if (id !== r.acked + 1) throw new Error(`acknowledged ${id} after ${r.acked}`);
+      r.acked = id;
+      if (killAt !== undefined && id >= killAt) r.child.kill('SIGKILL');
+    } else if (line === 'done') r.done = true;
+    else if (line !== 'ready') throw new Error(`unexpected line from the child: ${line}`);
+  }, { stderr: 'pipe' });
 }
 
 describe('mediator crash (SIGKILL mid-stream, resend after restart)', () => {
