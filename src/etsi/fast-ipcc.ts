@@ -139,7 +139,8 @@ export class IpccTemplate {
 
   /**
    * Writes one IPCC PS-PDU into `target` at `offset`; returns the bytes written (as `sizeOf`).
-   * Nothing is written when an input is invalid or the PDU does not fit.
+   * Nothing is written when an input is invalid or the PDU does not fit. `packet` must not
+   * lie in the part of `target` being written.
    */
   encodeInto(target: Uint8Array, offset: number, seq: number, stamp: Stamp, packet: Uint8Array, direction: PayloadDirection): number {
     this.checkInputs(seq, stamp, packet);

@@ -260,6 +260,15 @@ describe('IpccTemplate errors', () => {
       assert.throws(() => t.encode(1, bad as unknown as Stamp, p, 'toTarget'), (e: unknown) => e instanceof BerError && e.code === 'LIG_ERR_BER_RANGE');
     }
     assert.throws(() => t.sizeOf(1, { seconds: 1, micros: 1 }, -1), (e: unknown) => e instanceof LigError && e.code === 'LIG_ERR_ETSI_INVALID');
+    // numbers only: a bigint would make the bit arithmetic throw an untyped TypeError
+    const big = 5n as unknown as number;
+    for (const call of [
+      () => t.encode(big, { seconds: 1, micros: 1 }, p, 'toTarget'),
+      () => t.encode(1, { seconds: big, micros: 1 }, p, 'toTarget'),
+      () => t.encode(1, { seconds: 1, micros: big }, p, 'toTarget'),
+      () => t.sizeOf(1, { seconds: 1, micros: 1 }, big),
+      () => new IpccTemplate(context(4, 'generalized', [])).encode(1, { seconds: big, micros: 1 }, p, 'toTarget'),
+    ]) assert.throws(call, (e: unknown) => e instanceof LigError);
   });
 
   it('limits the packet size with MAX_IPCC_PACKET_BYTES, or the limit given', () => {
