@@ -14,7 +14,7 @@ import type { Lemf } from '../../src/lemf';
 import { ProbeClient } from '../../src/probe/client';
 import { type LigProcess, lig, lines, stop } from '../helpers/lig-process';
 import { packetEvent } from '../mediation-fixtures';
-import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
+import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, lemfHolds, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
 
 /** The ingest port a started `lig mediator` printed. */
 async function ingestPort(p: LigProcess): Promise<number> {
@@ -39,18 +39,7 @@ function openProbe(s: Setup, port: number, spool: string): Promise<ProbeClient> 
 const tasksOf = async (probe: ProbeClient): Promise<TaskList> => probe.tasks ?? (await new Promise<TaskList>((r) => probe.once('tasks', r)));
 
 /** Resolves once the LEMF holds at least `n` distinct CC and IRI records of the test LIIDs. */
-function lemfHas(lemf: Lemf, n: number): Promise<void> {
-  const enough = () => (lemf.summary().records[LIID_CC]?.cc ?? 0) >= n && (lemf.summary().records[LIID_IRI]?.iri ?? 0) >= n;
-  return new Promise((resolve) => {
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-    on();
-  });
-}
+const lemfHas = (lemf: Lemf, n: number): Promise<void> => lemfHolds(lemf, { [LIID_CC]: { cc: n }, [LIID_IRI]: { iri: n } });
 
 describe('lig mediator as a process', () => {
   let s: Setup;

@@ -73,6 +73,23 @@ export function config(s: Setup, lemf: Lemf, o: { dataDir: string; filesDir?: st
   return parseMediatorConfig(configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o), 'test.yaml');
 }
 
+/** Resolves once the LEMF holds at least the given numbers of CC and IRI records of each LIID (waits on its 'pdu' events). */
+export function lemfHolds(lemf: Lemf, want: Record<string, { cc?: number; iri?: number }>): Promise<void> {
+  const enough = () => Object.entries(want).every(([liid, w]) => {
+    const got = lemf.summary().records[liid];
+    return (got?.cc ?? 0) >= (w.cc ?? 0) && (got?.iri ?? 0) >= (w.iri ?? 0);
+  });
+  return new Promise((resolve) => {
+    const on = () => {
+      if (!enough()) return;
+      lemf.off('pdu', on);
+      resolve();
+    };
+    lemf.on('pdu', on);
+    on();
+  });
+}
+
 /** An IPv4/UDP packet whose payload names it: `tag`. 28 bytes of headers, then the tag. */
 export function taggedPacket(tag: string): Buffer {
   const payload = Buffer.from(tag);

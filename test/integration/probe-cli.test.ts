@@ -15,7 +15,7 @@ import { directionOf } from '../../src/mediation/encode-batch';
 import { Mediator } from '../../src/mediation/mediator';
 import { type LigProcess, lig, lineMatching, stderrIncludes, stop } from '../helpers/lig-process';
 import { requireScapy } from '../helpers/scapy';
-import { type Setup, checkStream, setup, startLemf, stored } from './mediator-helpers';
+import { type Setup, checkStream, lemfHolds, setup, startLemf, stored } from './mediator-helpers';
 import { type Capture, buildCapture, expectedPackets, sendDatagrams, tzspDatagrams } from './probe-helpers';
 
 const LIID_V4 = 'LIID-PROBE-V4';
@@ -47,18 +47,7 @@ log: { level: warn }
 }
 
 /** Resolves once the LEMF holds at least `n` CC records of `liid`. */
-function lemfHas(lemf: Lemf, liid: string, n: number): Promise<void> {
-  const enough = () => (lemf.summary().records[liid]?.cc ?? 0) >= n;
-  return new Promise((resolve) => {
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-    on();
-  });
-}
+const lemfHas = (lemf: Lemf, liid: string, n: number): Promise<void> => lemfHolds(lemf, { [liid]: { cc: n } });
 
 describe('lig probe as a process (real mediator and LEMF)', function () {
   let s: Setup;
