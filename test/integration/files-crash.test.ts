@@ -15,7 +15,7 @@ import { readState } from '../../src/delivery/files/state';
 import { Journal } from '../../src/delivery/journal';
 import { assertExactlyOnce, manifestOf, readOutput, sha256Check } from '../files-fixtures';
 import { type ChildRun, childUntil, killChild, maxIndex } from '../helpers/crash-child';
-import { removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir } from '../helpers/journal';
 
 const CHILD = path.join(__dirname, 'files-crash-child.ts');
 
@@ -42,10 +42,7 @@ function runUntil(root: string, lines: number): Promise<Run> {
 describe('files crash (SIGKILL mid-stream)', () => {
   let root: string;
   const acked = { hi2: 0n, hi3: 0n };
-  before(() => {
-    root = tempDir('lig-files-crash-');
-  });
-  after(() => removeDir(root));
+  journalTempDir((d) => (root = d), { prefix: 'lig-files-crash-', scope: 'suite' });
 
   for (const [round, lines] of [
     [1, 300],

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
 import { type ChildRun, childUntil, killChild, maxIndex } from '../helpers/crash-child';
-import { assertRecord, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir, readIntact } from '../helpers/journal';
 
 const CHILD = path.join(__dirname, 'journal-crash-child.ts');
 
@@ -26,10 +26,7 @@ function runUntil(dir: string, lines: number): Promise<Run> {
 
 describe('journal crash (SIGKILL mid-stream)', () => {
   let dir: string;
-  before(() => {
-    dir = tempDir();
-  });
-  after(() => removeDir(dir));
+  journalTempDir((d) => (dir = d), { scope: 'suite' });
 
   for (const [round, lines] of [
     [1, 300],
@@ -45,16 +42,7 @@ describe('journal crash (SIGKILL mid-stream)', () => {
       try {
         assert.ok(j.durable >= run.acked, `acknowledged ${run.acked}, journal ends at ${j.durable}`);
         assert.ok(j.confirmed >= run.confirmed, `confirmed ${run.confirmed} was reported, cursor is ${j.confirmed}`);
-        let next = j.confirmed + 1n;
-        for (;;) {
-          const got = await j.read(next, { maxRecords: 5000, maxBytes: 4 << 20 });
-          if (got.length === 0) break;
-          for (const r of got) {
-            assert.equal(r.index, next);
-            assertRecord(r.index, r.data);
-            next++;
-          }
-        }
+        const next = await readIntact(j, j.confirmed + 1n);
         assert.equal(next, j.durable + 1n);
         assert.equal(j.next, j.durable + 1n);
       } finally {

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
 import { childUntil, killChild, maxIndex } from '../helpers/crash-child';
-import { assertRecord, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir, readIntact } from '../helpers/journal';
 
 const CHILD = path.join(__dirname, 'journal-state-crash-child.ts');
 
@@ -26,10 +26,7 @@ async function runAndKill(dir: string, appends: number): Promise<bigint> {
 
 describe('journal crash with stated appends (SIGKILL mid-stream)', () => {
   let dir: string;
-  before(() => {
-    dir = tempDir('lig-journal-state-crash-');
-  });
-  after(() => removeDir(dir));
+  journalTempDir((d) => (dir = d), { prefix: 'lig-journal-state-crash-', scope: 'suite' });
 
   for (const [round, appends] of [
     [1, 200],
@@ -46,16 +43,7 @@ describe('journal crash with stated appends (SIGKILL mid-stream)', () => {
         assert.ok(s);
         assert.equal(s.index, j.durable, 'every append was stated, so the state is the last one');
         assert.equal(Buffer.from(s.data).toString(), `after-${j.durable}`);
-        let next = j.confirmed + 1n;
-        for (;;) {
-          const got = await j.read(next, { maxRecords: 5000, maxBytes: 4 << 20 });
-          if (got.length === 0) break;
-          for (const r of got) {
-            assert.equal(r.index, next);
-            assertRecord(r.index, r.data);
-            next++;
-          }
-        }
+        const next = await readIntact(j, j.confirmed + 1n);
         assert.equal(next, j.durable + 1n);
       } finally {
         await j.close();

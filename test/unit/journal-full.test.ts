@@ -1,17 +1,13 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
 import { isLigError } from '../../src/errors';
-import { assertRecord, recordsFor, rejectsWith, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir, segmentFiles } from '../helpers/journal';
+import { assertRecord, recordsFor, rejectsWith } from '../journal-fixtures';
 
 const OPTS = { maxBytes: 96 * 1024, segmentBytes: 8 * 1024 };
 
-const diskBytes = (dir: string) =>
-  fs
-    .readdirSync(dir)
-    .filter((n) => n.endsWith('.seg'))
-    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+const diskBytes = (dir: string) => segmentFiles(dir).reduce((n, f) => n + fs.statSync(f).size, 0);
 
 const isFull = (e: unknown) => isLigError(e) && e.code === 'LIG_ERR_JOURNAL_FULL';
 
@@ -21,14 +17,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 describe('journal full', () => {
   let dir: string;
   let j: Journal | undefined;
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await j?.close();
-    j = undefined;
-    removeDir(dir);
-  });
+  journalTempDir((d) => (dir = d), { opened: () => j });
 
   /** Appends batches of 10, then single records, until the journal refuses; returns the last accepted index. */
   async function fill(journal: Journal): Promise<bigint> {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Journal } from '../../src/delivery/journal';
-import { assertRecord, recordsFor, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir } from '../helpers/journal';
+import { assertRecord, recordsFor } from '../journal-fixtures';
 
 /**
  * 200 MB through a 16 MiB journal: the producer fills it to the bound (backpressure via
@@ -14,13 +15,7 @@ describe('journal bounded memory', () => {
   const BATCH = 512n;
   let dir: string;
   let j: Journal | undefined;
-  before(() => {
-    dir = tempDir();
-  });
-  after(async () => {
-    await j?.close();
-    removeDir(dir);
-  });
+  journalTempDir((d) => (dir = d), { opened: () => j, scope: 'suite' });
 
   it('streams 200 MB through a small window, reading the backlog from disk in order', async () => {
     const journal = (j = await Journal.open(dir, OPTS));

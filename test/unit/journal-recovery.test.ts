@@ -5,15 +5,9 @@ import * as path from 'node:path';
 import { Journal } from '../../src/delivery/journal';
 import { encodeCursor, encodeFrame } from '../../src/delivery/journal/framing';
 import { JournalError } from '../../src/errors';
-import { assertRecord, recordFor, recordsFor, rejectsWith, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir, lastSegment, segmentFiles } from '../helpers/journal';
+import { assertRecord, recordFor, recordsFor, rejectsWith } from '../journal-fixtures';
 
-const segmentFiles = (dir: string) =>
-  fs
-    .readdirSync(dir)
-    .filter((n) => n.endsWith('.seg'))
-    .sort()
-    .map((n) => path.join(dir, n));
-const lastSegment = (dir: string) => segmentFiles(dir).at(-1)!;
 
 /** Offset of record `index` in a segment whose first record is `base`. */
 const offsetOf = (base: bigint, index: bigint) => 16 + recordsFor(base, index - 1n).reduce((n, r) => n + r.length + 16, 0);
@@ -36,14 +30,7 @@ async function expectIntact(j: Journal, last: bigint): Promise<void> {
 describe('journal recovery', () => {
   let dir: string;
   let j: Journal | undefined;
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await j?.close();
-    j = undefined;
-    removeDir(dir);
-  });
+  journalTempDir((d) => (dir = d), { opened: () => j });
 
   it('cuts garbage from the end of the last segment, then appends continue', async () => {
     await filled(dir, 20n, { segmentBytes: 4096 });

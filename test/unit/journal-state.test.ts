@@ -16,32 +16,16 @@ import {
   encodeFrame,
   frameSize,
 } from '../../src/delivery/journal/framing';
-import { assertRecord, recordFor, recordsFor, rejectsWith, removeDir, tempDir } from '../journal-fixtures';
+import { journalTempDir, lastSegment, readAll, segmentFiles } from '../helpers/journal';
+import { assertRecord, recordFor, recordsFor, rejectsWith } from '../journal-fixtures';
 
-const segmentFiles = (dir: string) =>
-  fs
-    .readdirSync(dir)
-    .filter((n) => n.endsWith('.seg'))
-    .sort()
-    .map((n) => path.join(dir, n));
-const lastSegment = (dir: string) => segmentFiles(dir).at(-1)!;
 
 /** The state the tests write after records up to `last`: its index, as text, padded to a size that varies. */
 const stateFor = (last: bigint) => Buffer.from(`state-after-${last}`.padEnd(20 + Number(last % 50n), '.'));
 
-async function readAll(j: Journal, from = j.confirmed + 1n): Promise<{ index: bigint; data: Uint8Array }[]> {
-  const out: { index: bigint; data: Uint8Array }[] = [];
-  for (;;) {
-    const got = await j.read(from, { maxRecords: 5 });
-    if (got.length === 0) return out;
-    out.push(...got);
-    from = got.at(-1)!.index + 1n;
-  }
-}
-
 /** Every record from the first unconfirmed one to `last` reads back exactly, and nothing more. */
 async function expectRecords(j: Journal, last: bigint): Promise<void> {
-  const all = await readAll(j);
+  const all = await readAll(j, j.confirmed + 1n, 5);
   assert.deepEqual(
     all.map((r) => r.index),
     Array.from({ length: Number(last - j.confirmed) }, (_, k) => j.confirmed + 1n + BigInt(k)),
@@ -60,14 +44,7 @@ function expectState(j: Journal, last: bigint | undefined): void {
 describe('journal: stated appends', () => {
   let dir: string;
   let j: Journal | undefined;
-  beforeEach(() => {
-    dir = tempDir('lig-journal-state-');
-  });
-  afterEach(async () => {
-    await j?.close();
-    j = undefined;
-    removeDir(dir);
-  });
+  journalTempDir((d) => (dir = d), { opened: () => j, prefix: 'lig-journal-state-' });
 
   it('keeps the latest state across reopen, mixed with plain appends, and never reads it as a record', async () => {
     j = await Journal.open(dir, { segmentBytes: 4096 });

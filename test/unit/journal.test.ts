@@ -2,32 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Journal, MAX_RECORD_BYTES } from '../../src/delivery/journal';
-import { assertRecord, recordFor, recordsFor, rejectsWith, removeDir, tempDir } from '../journal-fixtures';
-
-const segmentFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
-
-/** Reads everything from `from` to the last durable record in pages of `page` records. */
-async function readAll(j: Journal, from: bigint, page = 7): Promise<{ index: bigint; data: Uint8Array }[]> {
-  const out: { index: bigint; data: Uint8Array }[] = [];
-  for (;;) {
-    const got = await j.read(from, { maxRecords: page });
-    if (got.length === 0) return out;
-    out.push(...got);
-    from = got[got.length - 1]!.index + 1n;
-  }
-}
+import { journalTempDir, readAll, segmentFiles } from '../helpers/journal';
+import { assertRecord, recordFor, recordsFor, rejectsWith } from '../journal-fixtures';
 
 describe('journal', () => {
   let dir: string;
   let j: Journal | undefined;
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await j?.close();
-    j = undefined;
-    removeDir(dir);
-  });
+  journalTempDir((d) => (dir = d), { opened: () => j });
 
   it('starts at index 1 and appends, reads and confirms across segment rolls', async () => {
     j = await Journal.open(dir, { segmentBytes: 4096 });
