@@ -8,65 +8,12 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_LIMITS, DEFAULT_MAX_DEPTH, ReadLimits } from '../../src/ber/constants';
 import { BerError, ERROR_CODES, LigError } from '../../src/errors';
-import {
-  PduFramer,
-  RecordContext,
-  Stamp,
-  StreamEntry,
-  cinResetPdu,
-  decodePsPdu,
-  decodeStream,
-  emailCcPdu,
-  emailIriPdu,
-  ipAddress,
-  ipccPdu,
-  ipiriPdu,
-  keepAliveResponsePdu,
-  keepAlivePdu,
-  packetHeaderReportPdu,
-  packetSummaryReportPdu,
-  pduAckRequestPdu,
-  pduAckResponsePdu,
-} from '../../src/etsi';
-
-const CTX: RecordContext = { liid: 'LIID-7', operatorId: 'OP', networkElementId: 'NE', cin: 3, deliveryCountryCode: 'FR', interceptionPointId: 'P1' };
-const KA: RecordContext = { ...CTX, cin: undefined };
-const GT: RecordContext = { ...CTX, timestampFormat: 'generalized', timeStampQualifier: 'timeOfInterception' };
-const T: Stamp = { seconds: 1_700_000_000, micros: 654_321 };
-const PACKET = Buffer.from('4500002000004000401100000a0000010a000002d431003500000000deadbeef', 'hex');
+import { PduFramer, StreamEntry, decodePsPdu, decodeStream } from '../../src/etsi';
+import { everyKind } from '../helpers/etsi-records';
+import { prng } from '../fixtures/capture-golden';
 
 /** One PDU of every kind lig emits. */
-const RECORDS: Array<[string, Buffer]> = [
-  ['keep-alive', keepAlivePdu(KA, 1, T)],
-  ['keep-aliveResponse', keepAliveResponsePdu(KA, 2, T)],
-  ['cINReset', cinResetPdu(CTX, 0, T)],
-  ['pDUAcknowledgementRequest', pduAckRequestPdu(KA, 3, T)],
-  ['pDUAcknowledgementResponse', pduAckResponsePdu(KA, 4, T)],
-  ['IPCC (microsecond)', ipccPdu(CTX, 5, T, PACKET, 'fromTarget')],
-  ['IPCC (GeneralizedTime)', ipccPdu(GT, 6, T, PACKET, 'toTarget')],
-  ['IPIRI BEGIN', ipiriPdu(CTX, 7, T, 'iRI-Begin', {
-    accessEventType: 'accessAccept', targetUsername: 'bob', internetAccessType: 'wirelessLAN', iPVersion: 'iPV4andV6',
-    targetIPAddress: ipAddress('100.64.1.2', 'dynamic', 32), additionalIPAddress: ipAddress('2001:db8::', 'dynamic', 56),
-    startTime: '20231114221320Z', pOPIPAddress: ipAddress('192.0.2.1'), authenticationType: 'dhcpAAA',
-    location: { wlanLocationAttributes: { wlanAPMACAddress: Buffer.from('02005e005301', 'hex') } },
-  })],
-  ['IPIRI CONTINUE', ipiriPdu(CTX, 8, T, 'iRI-Continue', {
-    accessEventType: 'interimUpdate', targetUsername: 'bob', internetAccessType: 'lAN', iPVersion: 'iPV4', octetsReceived: 2 ** 40, octetsTransmitted: 18446744073709551615n,
-  })],
-  ['IPIRI END', ipiriPdu(CTX, 9, T, 'iRI-End', {
-    accessEventType: 'accessEnd', targetUsername: 'bob', internetAccessType: 'lAN', iPVersion: 'iPV4', endTime: '20231114231320Z', endReason: 'leaseExpired',
-  })],
-  ['packet header report', packetHeaderReportPdu(CTX, 10, T, PACKET.subarray(0, 28), 'fromTarget')],
-  ['packet summary report', packetSummaryReportPdu(CTX, 11, T, {
-    header: PACKET.subarray(0, 28), indications: ['zeroedIPv4Flags', 'zeroedUDPLength'], trigger: 'flowPacketCount', packetCount: 1000, byteCount: 2 ** 33, first: T, last: T,
-  })],
-  ['EmailIRI', emailIriPdu(CTX, 12, T, 'iRI-Report', {
-    eventType: 'e-mail-receive', 'client-Address': ipAddress('192.0.2.7'), 'server-Octets-Sent': 10, 'client-Octets-Sent': 20, 'protocol-ID': 'pop3',
-    'e-mail-Sender': 'x@example.org', 'e-mail-Recipients': ['y@example.net', 'z@example.net'], status: 'operation-succeeded',
-    aAAInformation: { pOP3AAAInformation: { username: 'bob', aAAResult: 'aAASucceeded' } },
-  })],
-  ['EmailCC', emailCcPdu(CTX, 13, T, 'fromTarget', 'ip-packet', PACKET)],
-];
+const RECORDS = everyKind();
 const STREAM = Buffer.concat(RECORDS.map(([, b]) => b));
 
 /** Asserts `e` is a LigError whose code is in the catalogue (and, for BerError, an offset inside the input). */
@@ -128,16 +75,6 @@ function header(id: number, len: number): Buffer {
   const octets: number[] = [];
   for (let v = len; v > 0; v = Math.floor(v / 256)) octets.unshift(v & 0xff);
   return Buffer.from([id, 0x80 | octets.length, ...octets]);
-}
-
-/** Small deterministic PRNG (mulberry32): every run tests the same split points. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 describe('etsi hostile input (PS-PDU level)', () => {
