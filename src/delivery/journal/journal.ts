@@ -490,10 +490,13 @@ export class Journal {
     while (this.segs.length > 0) {
       const seg = this.segs[0]!;
       if (seg.last > target || seg.last < seg.base) break;
-      await fsp.rm(seg.file, { force: true });
+      // Detach before awaiting the delete: an append made meanwhile must land in a new
+      // segment, not in this one's file as it goes (it was lost, though reported durable).
+      // Frames already planned into it have indices above `target` and stop the loop above.
       this.segs.shift();
       this.usedBytes -= seg.size;
       for (const [k, h] of this.hints) if (h.seg === seg) this.hints.delete(k);
+      await fsp.rm(seg.file, { force: true });
       freed = true;
     }
     if (freed) this.wakeRoom();
