@@ -70,9 +70,13 @@ export function psHeader(ctx: RecordContext, sequenceNumber: number, t: Stamp): 
   if (ctx.authorizationCountryCode !== undefined) h.authorizationCountryCode = ctx.authorizationCountryCode;
   if (ctx.cin !== undefined) h.communicationIdentifier.communicationIdentityNumber = ctx.cin;
   if (ctx.deliveryCountryCode !== undefined) h.communicationIdentifier.deliveryCountryCode = ctx.deliveryCountryCode;
-  if ((ctx.timestampFormat ?? 'microsecond') === 'generalized') h.timeStamp = stampText(t);
+  const format = ctx.timestampFormat ?? 'microsecond';
+  if (format !== 'microsecond' && format !== 'generalized') {
+    throw new EtsiError(`timestampFormat must be "microsecond" or "generalized", not ${JSON.stringify(format)}`);
+  }
+  if (format === 'generalized') h.timeStamp = stampText(t);
   if (ctx.interceptionPointId !== undefined) h.interceptionPointID = ctx.interceptionPointId;
-  if ((ctx.timestampFormat ?? 'microsecond') === 'microsecond') h.microSecondTimeStamp = { seconds: t.seconds, microSeconds: t.micros };
+  if (format === 'microsecond') h.microSecondTimeStamp = { seconds: t.seconds, microSeconds: t.micros };
   if (ctx.timeStampQualifier !== undefined) h.timeStampQualifier = ctx.timeStampQualifier;
   return h;
 }

@@ -5,5 +5,6 @@ export * from './ip-access';
 export * from './email';
 export * from './ip-multimedia';
 export * from './build';
+export * from './fast-ipcc';
 export * from './stream';
 export * from './json';

@@ -9,6 +9,7 @@
  * except a CHOICE, which keeps its own alternative's tag inside an explicit one (X.680 31.2.7).
  */
 import { strict as assert } from 'node:assert';
+import { psHeader } from '../../src/etsi/build';
 import {
   RecordContext,
   Stamp,
@@ -520,4 +521,11 @@ describe('etsi golden vectors (bytes assembled by hand from the ASN.1)', () => {
       });
     });
   }
+});
+
+describe('record context checks', () => {
+  it('refuses an unknown timestampFormat instead of leaving the timestamp out', () => {
+    const ctx = { liid: 'X', operatorId: 'op', cin: 1, timestampFormat: 'seconds' as never };
+    assert.throws(() => psHeader(ctx, 0, { seconds: 1, micros: 0 }), (e: unknown) => (e as { code?: string }).code === 'LIG_ERR_ETSI_INVALID');
+  });
 });
