@@ -13,16 +13,7 @@ import { DEFAULT_RSA_BITS } from '../pki/keys';
 import { ROLES, isRole } from '../pki/roles';
 import { DEFAULT_SANS } from '../pki/san';
 import { flagHelp, need, parseArgs, str, type FlagSpec, type Parsed } from './args';
-
-/**
- * The shapes src/cli/main.ts expects (`Io`, `Command`), restated here: importing them from
- * main.ts, which imports this file, would be an import cycle. main.ts checks they match.
- */
-interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-type Command = { summary: string; run: (argv: string[], io: Io) => Promise<number> };
+import type { Command, Io } from './command';
 
 const COMMON: Record<string, FlagSpec> = {
   dir: { value: true, help: 'directory to write certificates and keys to (required)' },

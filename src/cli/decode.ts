@@ -10,15 +10,7 @@ import { LigError, UsageError } from '../errors';
 import { jsonRecord, renderRecord } from '../etsi/render';
 import { StreamDecoder, StreamRecord } from '../etsi/stream-decoder';
 import { FlagSpec, flagHelp, parseArgs, str } from './args';
-
-/**
- * The shape src/cli/main.ts expects of a command, restated: importing it from main.ts, which
- * loads this file, would be an import cycle. main.ts's COMMANDS typing checks they match.
- */
-interface Command {
-  summary: string;
-  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
-}
+import type { Command } from './command';
 
 /** Bytes read from the input at a time. */
 export const READ_CHUNK_BYTES = 64 * 1024;

@@ -9,12 +9,7 @@ import * as path from 'node:path';
 import { UsageError } from '../errors';
 import { DEFAULT_DEMO_OUT, demoLines, demoProblems, runDemo } from '../demo';
 import { FlagSpec, flagHelp, parseArgs, str } from './args';
-
-/** The shape src/cli/main.ts expects of a command, restated (importing main.ts from here would be a cycle). */
-interface Command {
-  summary: string;
-  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
-}
+import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
   out: { value: true, help: `where the LEMF writes hi2.ber, hi3.ber, records.jsonl, cc/<LIID>.pcap (default ./${DEFAULT_DEMO_OUT}; a previous demo's files there are replaced)` },

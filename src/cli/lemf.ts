@@ -9,12 +9,7 @@ import { DEFAULT_MAX_PDU_BYTES } from '../ber/constants';
 import { UsageError } from '../errors';
 import { Lemf, SUMMARY_FILE, formatAddress, summaryLines } from '../lemf';
 import { FlagSpec, flagHelp, need, parseArgs, str } from './args';
-
-/** The shape src/cli/main.ts expects of a command, restated (importing main.ts from here would be a cycle). */
-interface Command {
-  summary: string;
-  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
-}
+import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
   hi2: { value: true, help: 'HI2 (IRI) listen address, ADDR:PORT (port 0: any free port)' },

@@ -1,20 +1,16 @@
 /**
  * `lig` entry point: dispatches to one module per subcommand (src/cli/<name>.ts, each
- * exporting `run(argv, io)`). The only place that calls process.exit.
+ * exporting `command`, see command.ts). The only place that calls process.exit.
  */
 import { isLigError } from '../errors';
+import type { Command, Io } from './command';
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-export type Command = { summary: string; run: (argv: string[], io: Io) => Promise<number> };
+export type { Command, Io };
 
 /** Subcommands, loaded on use so `lig decode` does not pay for gRPC or TLS modules. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // name: { summary, load: async () => (await import('./name')).command },
-  // require, not import(): under mocha's tsx/cjs hook a dynamic import() bypasses the TypeScript loader
+  // require, not import(): compiled to CommonJS either way, and under mocha's tsx/cjs hook a
+  // dynamic import() would bypass the TypeScript loader
   decode: { summary: 'decode a handover stream (back-to-back PS-PDUs)', load: async () => (require('./decode') as typeof import('./decode')).command },
   certs: { summary: 'make a CA and certificates (init), or add one (issue)', load: async () => (require('./certs') as typeof import('./certs')).command },
   lemf: { summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3', load: async () => (require('./lemf') as typeof import('./lemf')).command },

@@ -9,12 +9,7 @@ import { LOG_LEVELS, loadMediatorConfig, type LogLevel } from '../config';
 import { UsageError } from '../errors';
 import { Mediator, type AgencyStatus } from '../mediation/mediator';
 import { FlagSpec, flagHelp, need, parseArgs } from './args';
-
-/** The shape src/cli/main.ts expects of a command, restated (importing main.ts from here would be a cycle). */
-interface Command {
-  summary: string;
-  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
-}
+import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { value: true, help: 'the mediator config file (YAML; see examples/lig.yaml)' },

@@ -25,12 +25,7 @@ import { identityOf, loadTlsMaterial } from '../pki';
 import { ProbeAgent, formatAgentStatus, type AgentEnd } from '../probe/agent';
 import type { ProbeLogLevel } from '../probe/client';
 import { FlagSpec, flagHelp, need, parseArgs, str } from './args';
-
-/** The shape src/cli/main.ts expects of a command, restated (importing main.ts from here would be a cycle). */
-interface Command {
-  summary: string;
-  run: (argv: string[], io: { out: (line: string) => void; err: (line: string) => void }) => Promise<number>;
-}
+import type { Command } from './command';
 
 /** Flags that say what --config says, so they cannot be combined with it. */
 const CONNECTION_FLAGS = ['mediator', 'source', 'ca', 'cert', 'key', 'servername', 'spool'] as const;
