@@ -1,7 +1,7 @@
 /**
  * Time-boxed mutation fuzzer for src/ber (run by `npm run fuzz`, never by `npm test`).
  *
- *   npm run fuzz -- [--seconds 30] [--seed N]
+ *   npx tsx scripts/fuzz-ber.ts [--seconds 30] [--seed N] [--out DIR] [--replay FILE]
  *
  * Seeds are real nested PDUs built with the writer and the schema encoder (a TS 102 232-1
  * shaped PS-PDU with IPCC and IRI payloads, a deep recursive tree, high tags and long or
@@ -9,8 +9,8 @@
  * Each round mutates a seed (bit flips, byte insert/delete/overwrite, splices, length-field
  * and tag corruption, truncation, duplication) and feeds it to frameLength, readElement and
  * the schema decoder (re-encoding whatever decodes). Only a BerError may come out: anything
- * else is printed with the input as hex and the run exits non-zero. The same seed replays
- * the same inputs.
+ * else is a finding (scripts/fuzz-driver.ts writes the input out and the run exits 1). The
+ * same seed replays the same inputs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,32 +23,16 @@ import {
   bits, bool, choice, enumerated, f, gtime, ia5, int, lazy, nul, octets, oid, opt, printable, raw, roid, Schema, seq, seqOf, utf8,
 } from '../src/ber/schema';
 import { encodeIntegerContent, encodeOidContent, encodeTag, sequence, tlv } from '../src/ber/writer';
+import {
+  type FuzzScript, type Mutation, type Rng, Tally, deleteOctets, flipBits, fuzzMain, insertOctets, repeatSlice, setOctet, truncate,
+} from './fuzz-driver';
 
-// --- options -------------------------------------------------------------------------------
+// --- the generator (the run's, set by make) ---------------------------------------------------
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) {
-    console.error(`fuzz-ber: --${name} needs a non-negative number`);
-    process.exit(2);
-  }
-  return v;
-}
-const seconds = option('seconds', 30);
-const seed = option('seed', Math.floor(Math.random() * 2 ** 31));
-
-let state = seed | 0;
-/** mulberry32: small, fast and replayable from --seed. */
-function rnd(): number {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-}
-const below = (n: number): number => Math.floor(rnd() * n);
-const pick = <T>(xs: readonly T[]): T => xs[below(xs.length)]!;
+let rng: Rng;
+const rnd = (): number => rng.float();
+const below = (n: number): number => rng.below(n);
+const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
 
 // --- schemas and seeds -----------------------------------------------------------------------
 
@@ -177,12 +161,12 @@ function headers(buf: Uint8Array): Element[] {
   }
 }
 
-const mutators: Record<string, (b: Buffer, seeds: Buffer[]) => Buffer> = {
-  bitflip: (b) => { if (b.length) b[below(b.length)]! ^= 1 << below(8); return b; },
-  set: (b) => { if (b.length) b[below(b.length)] = rnd() < 0.5 ? pick(INTERESTING) : below(256); return b; },
-  insert: (b) => { const at = below(b.length + 1); return Buffer.concat([b.subarray(0, at), Buffer.from([rnd() < 0.5 ? pick(INTERESTING) : below(256)]), b.subarray(at)]); },
-  delete: (b) => { const at = below(b.length); return Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + below(4))]); },
-  splice: (b, seeds) => {
+const mutators: Record<string, Mutation> = {
+  bitflip: flipBits(),
+  set: setOctet(INTERESTING, 0.5),
+  insert: insertOctets(1, INTERESTING, 0.5),
+  delete: deleteOctets(4),
+  splice: (b, _rng, seeds) => {
     const other = pick(seeds);
     const from = below(other.length);
     const at = below(b.length + 1);
@@ -208,8 +192,8 @@ const mutators: Record<string, (b: Buffer, seeds: Buffer[]) => Buffer> = {
     const id = Buffer.concat([Buffer.from([(b[el.start]! & 0xe0) | 0x1f]), Buffer.alloc(below(12), 0x81), Buffer.from([below(128)])]);
     return Buffer.concat([b.subarray(0, el.start), rnd() < 0.5 ? id : Buffer.from([below(256)]), b.subarray(firstLengthOctet(el, b))]);
   },
-  truncate: (b) => b.subarray(0, below(b.length + 1)),
-  duplicate: (b) => { const at = below(b.length); const n = 1 + below(32); return Buffer.concat([b.subarray(0, at + n), b.subarray(at, at + n), b.subarray(at + n)]); },
+  truncate,
+  duplicate: repeatSlice(32),
 };
 const mutatorNames = Object.keys(mutators);
 
@@ -242,7 +226,7 @@ const structural: Record<string, (root: Node, seeds: Buffer[]) => void> = {
     const leaves = nodes(root).filter((n) => !n.children);
     if (!leaves.length) return;
     const leaf = pick(leaves);
-    leaf.content = mutators[pick(['bitflip', 'set', 'insert', 'delete', 'truncate', 'duplicate'])]!(Buffer.from(leaf.content), seeds);
+    leaf.content = mutators[pick(['bitflip', 'set', 'insert', 'delete', 'truncate', 'duplicate'])]!(Buffer.from(leaf.content), rng, seeds);
   },
   drop: (root) => {
     const parent = pick(nodes(root).filter((n) => n.children?.length));
@@ -277,77 +261,83 @@ const structuralNames = Object.keys(structural);
 
 // --- the run ---------------------------------------------------------------------------------
 
-const counts = new Map<string, Map<string, number>>();
-function count(where: string, what: string): void {
-  const m = counts.get(where) ?? new Map<string, number>();
-  m.set(what, (m.get(what) ?? 0) + 1);
-  counts.set(where, m);
-}
+/** Outcomes per entry point: 'ok' or the BerError's code. */
+const counts = new Map<string, Tally>();
+const used = new Tally();
+let slowest = { ms: 0, hex: '' };
 
-/** Runs one entry point; returns its result, or undefined after counting a typed error. */
-function attempt<T>(where: string, input: Uint8Array, fn: () => T): T | undefined {
+/** Runs one entry point; returns its result, or undefined after counting a typed error. Anything else is a finding. */
+function attempt<T>(where: string, fn: () => T): T | undefined {
+  const tally = counts.get(where) ?? counts.set(where, new Tally()).get(where)!;
   try {
     const r = fn();
-    count(where, 'ok');
+    tally.add('ok');
     return r;
   } catch (e) {
     if (e instanceof BerError && e.code) {
-      count(where, e.code);
+      tally.add(e.code);
       return undefined;
     }
-    console.error(`\nfuzz-ber: UNTYPED ERROR from ${where} (seed ${seed})`);
-    console.error(e instanceof Error ? e.stack : String(e));
-    console.error(`input (${input.length} bytes):\n${Buffer.from(input).toString('hex')}`);
-    process.exit(1);
+    throw new Error(`untyped error from ${where}: ${e instanceof Error ? e.stack : String(e)}`);
   }
 }
 
-function run(): void {
-  const seeds = buildSeeds();
-  for (const s of seeds) readElement(s); // every seed is valid BER to start with
-  console.log(`fuzz-ber: ${seeds.length} seeds, ${seconds} s, --seed ${seed}`);
-  const deadline = Date.now() + seconds * 1000;
-  let rounds = 0;
-  let slowest = { ms: 0, hex: '' };
-  const used = new Map<string, number>();
-  while (Date.now() < deadline) {
-    let input: Buffer = Buffer.from(pick(seeds));
-    if (rnd() < 0.5) {
-      // structural: mutate the tree, then write it back with lengths that fit
-      const root = toNode(readElement(input), input);
-      for (let k = 1 + below(4); k > 0; k--) {
-        const name = pick(structuralNames);
-        used.set(name, (used.get(name) ?? 0) + 1);
-        structural[name]!(root, seeds);
-      }
-      input = serialise(root);
+/** A seed, mutated as a tree (written back with lengths that fit) and/or as bytes. */
+function next(seeds: Buffer[]): Buffer {
+  let input: Buffer = Buffer.from(pick(seeds));
+  if (rnd() < 0.5) {
+    const root = toNode(readElement(input), input);
+    for (let k = 1 + below(4); k > 0; k--) {
+      const name = pick(structuralNames);
+      used.add(name);
+      structural[name]!(root, seeds);
     }
-    if (rnd() < 0.6) {
-      for (let k = 1 + below(3); k > 0; k--) {
-        const name = pick(mutatorNames);
-        used.set(name, (used.get(name) ?? 0) + 1);
-        input = Buffer.from(mutators[name]!(input, seeds));
-      }
-    }
-    const t0 = performance.now();
-    attempt('frameLength', input, () => frameLength(input));
-    attempt('readElement', input, () => readElement(input));
-    for (const schema of schemas) {
-      const name = `decode ${(schema as { name?: string }).name}`;
-      const v = attempt(name, input, () => decode(schema, input));
-      if (v !== undefined) attempt(`re-encode ${(schema as { name?: string }).name}`, input, () => encode(schema, v));
-    }
-    const ms = performance.now() - t0;
-    if (ms > slowest.ms) slowest = { ms, hex: input.length > 64 ? `${input.subarray(0, 64).toString('hex')}… (${input.length} bytes)` : input.toString('hex') };
-    rounds++;
+    input = serialise(root);
   }
-  console.log(`${rounds} inputs; mutations: ${[...used].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  for (const [where, m] of counts) {
-    const parts = [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k.replace('LIG_ERR_BER_', '')} ${v}`);
-    console.log(`  ${where.padEnd(20)} ${parts.join(', ')}`);
+  if (rnd() < 0.6) {
+    for (let k = 1 + below(3); k > 0; k--) {
+      const name = pick(mutatorNames);
+      used.add(name);
+      input = Buffer.from(mutators[name]!(input, rng, seeds));
+    }
   }
-  console.log(`slowest input: ${slowest.ms.toFixed(1)} ms: ${slowest.hex}`);
-  console.log('no untyped errors');
+  return input;
 }
 
-run();
+function check(bytes: Uint8Array): undefined {
+  const input = Buffer.from(bytes);
+  const t0 = performance.now();
+  attempt('frameLength', () => frameLength(input));
+  attempt('readElement', () => readElement(input));
+  for (const schema of schemas) {
+    const name = (schema as { name?: string }).name;
+    const v = attempt(`decode ${name}`, () => decode(schema, input));
+    if (v !== undefined) attempt(`re-encode ${name}`, () => encode(schema, v));
+  }
+  const ms = performance.now() - t0;
+  if (ms > slowest.ms) slowest = { ms, hex: input.length > 64 ? `${input.subarray(0, 64).toString('hex')}… (${input.length} bytes)` : input.toString('hex') };
+  return undefined;
+}
+
+export const berFuzz: FuzzScript = {
+  script: __filename,
+  make: (r) => {
+    rng = r;
+    const seeds = buildSeeds();
+    for (const s of seeds) readElement(s); // every seed is valid BER to start with
+    return [{
+      name: 'ber',
+      seeds,
+      next: () => next(seeds),
+      check,
+      report: () => [
+        `mutations: ${used}`,
+        ...[...counts].map(([where, t]) => `${where.padEnd(20)} ${t.toString((k) => k.replace('LIG_ERR_BER_', ''))}`),
+        `slowest input: ${slowest.ms.toFixed(1)} ms: ${slowest.hex}`,
+        'no untyped errors',
+      ],
+    }];
+  },
+};
+
+if (require.main === module) fuzzMain(berFuzz);

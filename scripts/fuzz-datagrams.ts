@@ -2,7 +2,7 @@
  * Time-boxed mutation fuzzer for the capture parsers that read untrusted bytes off the
  * network (not part of `npm test`):
  *
- *   npx tsx scripts/fuzz-datagrams.ts [--seconds 30] [--seed N] [--only tzsp|ccc|decode]
+ *   npx tsx scripts/fuzz-datagrams.ts [--seconds 30] [--seed N] [--out DIR] [--replay FILE] [--only tzsp|ccc|decode]
  *
  * Mutates valid TZSP datagrams, PacketCable CCC datagrams (4-, 12- and 20-octet forms) and
  * link-layer frames of every type the decoder reads (bit flips, interesting octets and
@@ -14,28 +14,14 @@
  *    explicit form it names);
  * 3. decodeFrame never throws, skips only with a known reason, and returns views inside the
  *    frame with consistent lengths, offsets and ports.
- * A failing input is written to the temp directory and the script exits 1.
+ * The three share --seconds; the command line is scripts/fuzz-driver.ts's.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { CCC_HEADER_FORMS, encodeCcc, isExactIpPacket, parseCcc } from '../src/capture/ccc';
 import { DECODE_SKIPS, decodeFrame } from '../src/capture/decode';
 import { encodeTzsp, parseTzsp } from '../src/capture/tzsp';
 import { DatagramError } from '../src/errors';
-import { hex, prng } from '../test/fixtures/capture-golden';
-
-function flag(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : (process.argv[i + 1] ?? '');
-}
-
-const seconds = Number(flag('seconds', '30'));
-const seed = Number(flag('seed', String(Date.now() % 2 ** 31)));
-const only = flag('only', '');
-if (!Number.isFinite(seconds) || !Number.isFinite(seed)) throw new Error('--seconds and --seed need numbers');
-const rnd = prng(seed);
-const int = (n: number) => Math.floor(rnd() * n);
+import { hex } from '../test/fixtures/capture-golden';
+import { type FuzzScript, type Fuzzer, deleteOctets, flipBits, fuzzMain, mutate, repeatSlice, setOctet, setWord, spliceTail, truncate } from './fuzz-driver';
 
 const V4 = '4500001c 00010000 4011 62c8 0a010203 0a010204 13881389 0008 0000';
 const V6 = '6000000000180040 20010db8000000000000000000000001 20010db8000000000000000000000002 2b00 0000 00000000 1100 0000 00000000 13881389 0008 0000';
@@ -57,39 +43,7 @@ const FRAMES: [number, Uint8Array][] = [
 const BYTES = [0x00, 0x01, 0x04, 0x06, 0x11, 0x21, 0x29, 0x2c, 0x3c, 0x45, 0x57, 0x60, 0x7f, 0x80, 0xff];
 const SHORTS = [0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8864, 0x8863, 0x0021, 0x0057, 0x0000, 0x0001, 0xffff, 0x2000, 0x0014];
 
-function mutate(input: Uint8Array, pool: Uint8Array[]): Uint8Array {
-  let b = Buffer.from(input);
-  for (let r = 1 + int(4); r > 0 && b.length > 0; r--) {
-    const at = int(b.length);
-    switch (int(7)) {
-      case 0:
-        b[at] = b[at]! ^ (1 << int(8));
-        break;
-      case 1:
-        b[at] = BYTES[int(BYTES.length)]!;
-        break;
-      case 2:
-        if (at + 2 <= b.length) b.writeUInt16BE(SHORTS[int(SHORTS.length)]!, at);
-        break;
-      case 3:
-        b = b.subarray(0, at);
-        break;
-      case 4: {
-        const len = int(Math.min(48, b.length - at));
-        b = Buffer.concat([b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len)]);
-        break;
-      }
-      case 5:
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + int(16))]);
-        break;
-      default: {
-        const other = pool[int(pool.length)]!;
-        b = Buffer.concat([b.subarray(0, at), other.subarray(int(other.length))]);
-      }
-    }
-  }
-  return Uint8Array.from(b);
-}
+const MUTATIONS = [flipBits(), setOctet(BYTES), setWord(SHORTS, 2), truncate, repeatSlice(48), deleteOctets(16), spliceTail];
 
 /** Whether `view` lies inside `outer` (same memory). */
 function inside(view: Uint8Array, outer: Uint8Array): boolean {
@@ -155,17 +109,12 @@ function checkCcc(d: Uint8Array): string | undefined {
   return undefined;
 }
 
-interface Target {
-  name: string;
-  seeds: Uint8Array[];
-  check: (d: Uint8Array) => string | undefined;
-}
-
 const ip4 = hex(V4);
 const ip6 = hex(`6000000000081140 20010db8000000000000000000000001 20010db8000000000000000000000002 13881389 0008 0000`);
 /** Frames are fuzzed with their link type in the first octet, so mutations reach other link types too. */
 const LINKTYPES = [0, 1, 101, 113, 228, 229, 276];
-const TARGETS: Target[] = [
+/** The three fuzzers, but for their next input (made from the run's generator). */
+const TARGETS: Omit<Fuzzer, 'next'>[] = [
   {
     name: 'tzsp',
     seeds: [...FRAMES.filter(([lt]) => lt === 1).map(([, f]) => encodeTzsp(f)), encodeTzsp(FRAMES[0]![1], { tags: hex('00 2902 05ea 3c06 aabbccddeeff') }), Uint8Array.of(1, 4, 0, 0)],
@@ -183,38 +132,9 @@ const TARGETS: Target[] = [
   },
 ];
 
-function main(): number {
-  const targets = TARGETS.filter((t) => only === '' || t.name === only);
-  if (targets.length === 0) throw new Error(`--only: one of ${TARGETS.map((t) => t.name).join(', ')}`);
-  for (const t of targets) {
-    for (const s of t.seeds) {
-      const problem = t.check(s);
-      if (problem) throw new Error(`a ${t.name} seed fails: ${problem}`);
-    }
-  }
-  const perTarget = (seconds * 1000) / targets.length;
-  const report: string[] = [];
-  let failed = 0;
-  for (const t of targets) {
-    const stop = Date.now() + perTarget;
-    let runs = 0;
-    while (Date.now() < stop && failed === 0) {
-      for (let i = 0; i < 500; i++, runs++) {
-        const input = mutate(t.seeds[int(t.seeds.length)]!, t.seeds);
-        const problem = t.check(input);
-        if (problem) {
-          const file = path.join(os.tmpdir(), `fuzz-${t.name}-${seed}-${runs}.bin`);
-          fs.writeFileSync(file, input);
-          console.error(`FAIL ${t.name} (seed ${seed}, run ${runs}): ${problem}\ninput saved to ${file}`);
-          failed = 1;
-          break;
-        }
-      }
-    }
-    report.push(`${t.name} ${runs}`);
-  }
-  if (failed === 0) console.log(`fuzz-datagrams: ${report.join(', ')} inputs in ${seconds}s (seed ${seed}), no failure`);
-  return failed;
-}
+export const datagramsFuzz: FuzzScript = {
+  script: __filename,
+  make: (rng) => TARGETS.map((t) => ({ ...t, next: () => mutate(rng.pick(t.seeds), rng, t.seeds, MUTATIONS) })),
+};
 
-process.exitCode = main();
+if (require.main === module) fuzzMain(datagramsFuzz);

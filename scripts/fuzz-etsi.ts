@@ -3,8 +3,9 @@
  *
  *   npx tsx scripts/fuzz-etsi.ts [--seconds 30] [--seed N] [--out DIR] [--replay FILE]
  *
- * Seeds are one PDU of every record kind lig emits (and, when ../shared is beside the
- * repository, OpenLI's recorded streams). Each round mutates a stream (bit flips, interesting
+ * Seeds are one PDU of every record kind lig emits (test/helpers/etsi-records.ts), with
+ * version-40 and version-17 headers (and, when ../shared is beside the repository, OpenLI's
+ * recorded streams). Each round mutates a stream (bit flips, interesting
  * bytes, length fields, cuts, insertions, splices, deep wrapping) and checks what must hold for
  * any input:
  *  - decodeStream never throws; its entries tile the input; each is a PDU or a LigError with a
@@ -14,90 +15,35 @@
  *  - a decoded PDU re-encodes (or is refused with a typed error), and decodes again to the
  *    same value.
  * The first input that breaks one is written to DIR (default: the temp dir) and the script
- * exits 1; `--replay FILE` runs the checks on that file alone.
+ * exits 1; `--replay FILE` runs the checks on that file alone (scripts/fuzz-driver.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Element, readElement } from '../src/ber/reader';
 import { UNKNOWN } from '../src/ber/decode';
 import { BerError, ERROR_CODES, LigError } from '../src/errors';
+import { PduFramer, RecordContext, decodePsPdu, decodeStream, encodePsPdu, ipccPdu } from '../src/etsi';
+import { RECORD_CONTEXT, RECORD_STAMP, everyKind } from '../test/helpers/etsi-records';
 import {
-  PduFramer,
-  RecordContext,
-  Stamp,
-  cinResetPdu,
-  decodePsPdu,
-  decodeStream,
-  emailCcPdu,
-  emailIriPdu,
-  encodePsPdu,
-  ipAddress,
-  ipccPdu,
-  ipiriPdu,
-  keepAlivePdu,
-  packetHeaderReportPdu,
-  packetSummaryReportPdu,
-  pduAckRequestPdu,
-} from '../src/etsi';
+  type FuzzScript, type Mutation, type Rng, Tally, appendInput, deleteOctets, flipBits, fuzzMain, insertOctets, mutate, setOctet, spliceTail, truncate,
+} from './fuzz-driver';
 
-// --- arguments ----------------------------------------------------------------------------------
+// --- the generator (the run's, set by make) -----------------------------------------------------
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const seconds = Number(arg('seconds') ?? 30);
-const seed = Number(arg('seed') ?? (Date.now() % 2 ** 31));
-const outDir = arg('out') ?? os.tmpdir();
-const replay = arg('replay');
-if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seed)) {
-  console.error('usage: tsx scripts/fuzz-etsi.ts [--seconds N] [--seed N] [--out DIR] [--replay FILE]');
-  process.exit(2);
-}
-
-/** mulberry32: the same seed gives the same run. */
-function prng(s: number): () => number {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const rnd = prng(seed);
-const below = (n: number): number => Math.floor(rnd() * n);
-const pick = <T>(xs: readonly T[]): T => xs[below(xs.length)]!;
+let rng: Rng;
+const rnd = (): number => rng.float();
+const below = (n: number): number => rng.below(n);
+const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
 
 // --- seeds --------------------------------------------------------------------------------------
 
+/** An older peer's header: genHeader version 17, GeneralizedTime stamps. */
+const V17: RecordContext = { ...RECORD_CONTEXT, domainIdVersion: 17, timestampFormat: 'generalized', timeStampQualifier: 'timeOfMediation' };
+
 function seeds(): Buffer[] {
-  const c: RecordContext = { liid: 'FUZZ-1', operatorId: 'OP', networkElementId: 'NE', cin: 9, deliveryCountryCode: 'DE', interceptionPointId: 'P' };
-  const g: RecordContext = { ...c, timestampFormat: 'generalized', domainIdVersion: 17, timeStampQualifier: 'timeOfMediation' };
-  const t: Stamp = { seconds: 1_700_000_000, micros: 42 };
-  const pkt = Buffer.from('4500002000004000401100000a0000010a000002d431003500000000deadbeef', 'hex');
-  const out = [
-    keepAlivePdu({ ...c, cin: undefined }, 1, t), cinResetPdu(c, 0, t), pduAckRequestPdu(g, 2, t),
-    ipccPdu(c, 3, t, pkt, 'fromTarget'), ipccPdu(g, 4, t, Buffer.alloc(300, 0xab), 'toTarget'),
-    ipiriPdu(c, 5, t, 'iRI-Begin', {
-      accessEventType: 'accessAccept', targetUsername: 'u', internetAccessType: 'wirelessLAN', iPVersion: 'iPV4andV6',
-      targetIPAddress: ipAddress('100.64.0.1', 'dynamic', 32), additionalIPAddress: ipAddress('2001:db8::', 'dynamic', 56),
-      startTime: '20231114221320Z', pOPIPAddress: ipAddress('192.0.2.1'), authenticationType: 'radiusAAA',
-      location: { wlanLocationAttributes: { wlanAPMACAddress: Buffer.alloc(6, 2) } }, pOPIdentifier: { printableIDType: 'nas' },
-    }),
-    ipiriPdu(g, 6, t, 'iRI-End', {
-      accessEventType: 'accessEnd', targetUsername: 'u', internetAccessType: 'lAN', iPVersion: 'iPV4', endTime: '20231114231320Z',
-      endReason: 'regularLogoff', octetsReceived: 2 ** 40, octetsTransmitted: 18446744073709551615n,
-    }),
-    packetHeaderReportPdu(c, 7, t, pkt.subarray(0, 28), 'fromTarget'),
-    packetSummaryReportPdu(g, 8, t, { header: pkt.subarray(0, 28), indications: ['zeroedUDPChecksum'], trigger: 'flowEnd', packetCount: 3, byteCount: 99, first: t, last: t }),
-    emailIriPdu(c, 9, t, 'iRI-Report', {
-      eventType: 'e-mail-send', 'client-Address': ipAddress('192.0.2.7'), 'server-Octets-Sent': 1, 'client-Octets-Sent': 2, 'protocol-ID': 'smtp',
-      'e-mail-Recipients': ['a@example.org'], status: 'operation-succeeded', aAAInformation: { aSMTPAAAInformation: { username: 'u', authMethod: 'cramMD5' } },
-    }),
-    emailCcPdu(g, 10, t, 'toTarget', 'application', Buffer.from('Subject: x\r\n\r\nhi\r\n')),
-  ];
+  const out = [...everyKind(), ...everyKind(V17)].map(([, b]) => b);
+  out.push(ipccPdu(RECORD_CONTEXT, 14, RECORD_STAMP, Buffer.alloc(300, 0xab), 'toTarget')); // a two-octet length
   const samples = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'samples');
   for (const f of ['libtrace-etsi_10_pings_HI2.raw_tcp', 'libtrace-etsi_10_pings_HI3.raw_tcp', 'libtrace-etsi_file_iri.test']) {
     const p = path.join(samples, f);
@@ -129,67 +75,33 @@ function headers(buf: Buffer): Element[] {
   return out;
 }
 
-function mutate(input: Buffer, pool: Buffer[]): Buffer {
-  let b = Buffer.from(input);
-  const rounds = 1 + below(4);
-  for (let r = 0; r < rounds; r++) {
-    if (b.length === 0) b = Buffer.from(pick(pool));
-    switch (below(10)) {
-      case 0: // flip bits
-        for (let n = 1 + below(8); n > 0; n--) b[below(b.length)]! ^= 1 << below(8);
-        break;
-      case 1: // an interesting byte
-        b[below(b.length)] = pick(INTERESTING);
-        break;
-      case 2: { // a length field: ±1, zero, long form, huge
-        const hs = headers(b);
-        if (hs.length === 0) break;
-        const h = pick(hs);
-        const lenAt = h.start + 1 + ((b[h.start]! & 0x1f) === 0x1f ? 1 : 0);
-        const v = pick([b[lenAt]! + 1, b[lenAt]! - 1, 0, 0x80, 0x81, 0x84, 0xff, 0x7f]);
-        b[lenAt] = v & 0xff;
-        break;
-      }
-      case 3: { // a tag: another class, number or form
-        const hs = headers(b);
-        if (hs.length) b[pick(hs).start]! ^= pick([0x20, 0x40, 0x80, 0x01, 0x02, 0x04, 0x1f]);
-        break;
-      }
-      case 4: // cut
-        b = b.subarray(0, below(b.length + 1));
-        break;
-      case 5: { // insert random bytes
-        const at = below(b.length + 1);
-        const ins = Buffer.from(Array.from({ length: 1 + below(8) }, () => below(256)));
-        b = Buffer.concat([b.subarray(0, at), ins, b.subarray(at)]);
-        break;
-      }
-      case 6: { // delete a range
-        const at = below(b.length);
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + below(16))]);
-        break;
-      }
-      case 7: { // splice with another stream
-        const o = pick(pool);
-        b = Buffer.concat([b.subarray(0, below(b.length + 1)), o.subarray(below(o.length + 1))]);
-        break;
-      }
-      case 8: // append a whole PDU
-        b = Buffer.concat([b, pick(pool)]);
-        break;
-      case 9: { // wrap an element deep
-        const hs = headers(b);
-        if (hs.length === 0) break;
-        const h = pick(hs);
-        let inner: Buffer = b.subarray(h.start, h.end);
-        for (let n = 1 + below(100); n > 0; n--) inner = wrap(pick([0x30, 0xa0, 0xa1, 0xa2]), inner);
-        b = Buffer.concat([b.subarray(0, h.start), inner, b.subarray(h.end)]);
-        break;
-      }
-    }
-  }
+/** A length field: ±1, zero, long form, huge. */
+const lengthField: Mutation = (b) => {
+  const hs = headers(b);
+  if (hs.length === 0) return b;
+  const h = pick(hs);
+  const lenAt = h.start + 1 + ((b[h.start]! & 0x1f) === 0x1f ? 1 : 0);
+  const v = pick([b[lenAt]! + 1, b[lenAt]! - 1, 0, 0x80, 0x81, 0x84, 0xff, 0x7f]);
+  b[lenAt] = v & 0xff;
   return b;
-}
+};
+
+/** A tag: another class, number or form. */
+const tagField: Mutation = (b) => {
+  const hs = headers(b);
+  if (hs.length) b[pick(hs).start]! ^= pick([0x20, 0x40, 0x80, 0x01, 0x02, 0x04, 0x1f]);
+  return b;
+};
+
+/** An element wrapped in up to 100 constructed ones. */
+const wrapDeep: Mutation = (b) => {
+  const hs = headers(b);
+  if (hs.length === 0) return b;
+  const h = pick(hs);
+  let inner: Buffer = b.subarray(h.start, h.end);
+  for (let n = 1 + below(100); n > 0; n--) inner = wrap(pick([0x30, 0xa0, 0xa1, 0xa2]), inner);
+  return Buffer.concat([b.subarray(0, h.start), inner, b.subarray(h.end)]);
+};
 
 function wrap(id: number, content: Buffer): Buffer {
   const len = content.length;
@@ -197,6 +109,8 @@ function wrap(id: number, content: Buffer): Buffer {
   for (let v = len; v > 0; v = Math.floor(v / 256)) lo.unshift(v & 0xff);
   return Buffer.concat([Buffer.from(len < 0x80 ? [id, len] : [id, 0x80 | lo.length, ...lo]), content]);
 }
+
+const MUTATIONS = [flipBits(8), setOctet(INTERESTING), lengthField, tagField, truncate, insertOctets(8), deleteOctets(16), spliceTail, appendInput, wrapDeep];
 
 // --- the checks ---------------------------------------------------------------------------------
 
@@ -211,10 +125,9 @@ function typed(e: unknown, len: number, what: string): LigError {
   return e;
 }
 
-const stats = { execs: 0, decoded: 0, reencoded: 0, codes: new Map<string, number>() };
+const stats = { decoded: 0, reencoded: 0, codes: new Tally() };
 
 function check(input: Buffer): boolean {
-  stats.execs++;
   let entries;
   try {
     entries = [...decodeStream(input)];
@@ -228,7 +141,7 @@ function check(input: Buffer): boolean {
     at += en.length;
     if (en.error) {
       const e = typed(en.error, input.length, 'decodeStream');
-      stats.codes.set(e.code, (stats.codes.get(e.code) ?? 0) + 1);
+      stats.codes.add(e.code);
     } else if (en.pdu) {
       anyDecoded = true;
       stats.decoded++;
@@ -311,51 +224,38 @@ function norm(v: unknown): unknown {
   return v;
 }
 
-// --- main ---------------------------------------------------------------------------------------
+// --- the fuzzer ---------------------------------------------------------------------------------
 
-function fail(input: Buffer, e: Finding): never {
-  const file = path.join(outDir, `fuzz-etsi-${seed}-${stats.execs}.ber`);
-  fs.writeFileSync(file, input);
-  console.error(`FOUND after ${stats.execs} inputs: ${e.message}`);
-  console.error(`input written to ${file}; rerun with: npx tsx scripts/fuzz-etsi.ts --replay ${file}`);
-  process.exit(1);
-}
+export const etsiFuzz: FuzzScript = {
+  script: __filename,
+  make: (r) => {
+    rng = r;
+    const base = seeds();
+    const pool = [...base, Buffer.concat(base)];
+    for (const s of pool) if (![...decodeStream(s)].some((e) => e.pdu)) throw new Error('a seed does not decode: the fuzzer itself is broken');
+    /** Mutants that still decode: mutating them again reaches deeper states. */
+    const grown: Buffer[] = [];
+    return [{
+      name: 'etsi',
+      seeds: pool,
+      next: () => mutate(grown.length > 0 && rnd() < 0.3 ? pick(grown) : pick(pool), rng, pool, MUTATIONS),
+      check: (bytes) => {
+        const input = Buffer.from(bytes);
+        try {
+          if (check(input) && input.length < 1 << 16 && rnd() < 0.05) {
+            if (grown.length < 500) grown.push(input);
+            else grown[below(grown.length)] = input;
+          }
+          return undefined;
+        } catch (e) {
+          if (e instanceof Finding) return e.message;
+          throw e;
+        }
+      },
+      progress: () => `${stats.decoded} PDUs decoded, ${stats.reencoded} re-encoded`,
+      report: () => [`errors: ${stats.codes}`],
+    }];
+  },
+};
 
-function run(input: Buffer): boolean {
-  try {
-    return check(input);
-  } catch (e) {
-    if (e instanceof Finding) fail(input, e);
-    throw e;
-  }
-}
-
-if (replay) {
-  run(fs.readFileSync(replay));
-  console.log(`${replay}: every check holds`);
-} else {
-  const base = seeds();
-  const pool = [...base, Buffer.concat(base)];
-  for (const s of pool) if (!run(s)) throw new Error('a seed does not decode: the fuzzer itself is broken');
-  const grown: Buffer[] = [];
-  console.log(`fuzz-etsi: seed ${seed}, ${seconds} s, ${pool.length} seed streams`);
-  const end = Date.now() + seconds * 1000;
-  let report = Date.now() + 5000;
-  while (Date.now() < end) {
-    for (let i = 0; i < 200; i++) {
-      const parent = grown.length > 0 && rnd() < 0.3 ? pick(grown) : pick(pool);
-      const m = mutate(parent, pool);
-      // keep some mutants that still decode: mutating them again reaches deeper states
-      if (run(m) && m.length < 1 << 16 && rnd() < 0.05) {
-        if (grown.length < 500) grown.push(m);
-        else grown[below(grown.length)] = m;
-      }
-    }
-    if (Date.now() >= report) {
-      report += 5000;
-      console.log(`  ${stats.execs} inputs, ${stats.decoded} PDUs decoded, ${stats.reencoded} re-encoded`);
-    }
-  }
-  const codes = [...stats.codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
-  console.log(`fuzz-etsi: ${stats.execs} inputs, no finding. PDUs decoded ${stats.decoded}, re-encoded ${stats.reencoded}; errors: ${codes}`);
-}
+if (require.main === module) fuzzMain(etsiFuzz);
