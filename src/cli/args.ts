@@ -71,3 +71,19 @@ export function need(p: Parsed, name: string): string {
   if (v === undefined) throw new UsageError(`--${name} is required`);
   return v;
 }
+
+/**
+ * The usual start of a command that takes flags only: parses them, prints the usage and
+ * answers `undefined` for --help, and refuses positional arguments.
+ */
+export function parseCommandFlags(
+  argv: readonly string[], spec: Record<string, FlagSpec>, synopsis: string, out: (line: string) => void,
+): Parsed | undefined {
+  const p = parseArgs(argv, spec);
+  if (p.flags.help) {
+    out(`usage: ${synopsis}\n${flagHelp(spec)}`);
+    return undefined;
+  }
+  if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${synopsis}`);
+  return p;
+}

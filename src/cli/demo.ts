@@ -6,9 +6,8 @@
  * The demo itself lives in src/demo; this file is flags.
  */
 import * as path from 'node:path';
-import { UsageError } from '../errors';
 import { DEFAULT_DEMO_OUT, demoLines, demoProblems, runDemo } from '../demo';
-import { FlagSpec, flagHelp, parseArgs, str } from './args';
+import { FlagSpec, parseCommandFlags, str } from './args';
 import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -22,12 +21,8 @@ const SYNOPSIS = 'lig demo [--out DIR] [--verbose]';
 export const command: Command = {
   summary: 'the whole chain on loopback (probe, mediator, LEMF) on a bundled capture',
   run: async (argv, io) => {
-    const p = parseArgs(argv, FLAGS);
-    if (p.flags.help) {
-      io.out(`usage: ${SYNOPSIS}\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${SYNOPSIS}`);
+    const p = parseCommandFlags(argv, FLAGS, SYNOPSIS, io.out);
+    if (!p) return 0;
     const verbose = p.flags.verbose === true;
     const result = await runDemo({
       out: path.resolve(str(p, 'out') ?? DEFAULT_DEMO_OUT),

@@ -8,7 +8,7 @@
 import { DEFAULT_MAX_PDU_BYTES } from '../ber/constants';
 import { UsageError } from '../errors';
 import { Lemf, SUMMARY_FILE, formatAddress, summaryLines } from '../lemf';
-import { FlagSpec, flagHelp, need, parseArgs, str } from './args';
+import { FlagSpec, need, parseCommandFlags, str } from './args';
 import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -28,12 +28,8 @@ const SYNOPSIS = 'lig lemf --hi2 ADDR:PORT --hi3 ADDR:PORT --out DIR --ca CA.pem
 export const command: Command = {
   summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3',
   run: async (argv, io) => {
-    const p = parseArgs(argv, FLAGS);
-    if (p.flags.help) {
-      io.out(`usage: ${SYNOPSIS}\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${SYNOPSIS}`);
+    const p = parseCommandFlags(argv, FLAGS, SYNOPSIS, io.out);
+    if (!p) return 0;
     const out = need(p, 'out');
     const lemf = await Lemf.start({
       hi2: need(p, 'hi2'),

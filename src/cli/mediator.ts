@@ -6,9 +6,8 @@
  * lives in src/mediation; this file is flags and process signals.
  */
 import { LOG_LEVELS, loadMediatorConfig, type LogLevel } from '../config';
-import { UsageError } from '../errors';
 import { Mediator, type AgencyStatus } from '../mediation/mediator';
-import { FlagSpec, flagHelp, need, parseArgs } from './args';
+import { FlagSpec, need, parseCommandFlags } from './args';
 import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -21,12 +20,8 @@ const SYNOPSIS = 'lig mediator --config lig.yaml';
 export const command: Command = {
   summary: 'mediation server: probe ingest, journals, delivery to agencies',
   run: async (argv, io) => {
-    const p = parseArgs(argv, FLAGS);
-    if (p.flags.help) {
-      io.out(`usage: ${SYNOPSIS}\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${SYNOPSIS}`);
+    const p = parseCommandFlags(argv, FLAGS, SYNOPSIS, io.out);
+    if (!p) return 0;
     const config = loadMediatorConfig(need(p, 'config'));
     const shown = LOG_LEVELS.indexOf(config.log.level);
     const log = (level: LogLevel, message: string) => {

@@ -24,7 +24,7 @@ import { ConfigError, ProbeError, UsageError } from '../errors';
 import { identityOf, loadTlsMaterial } from '../pki';
 import { ProbeAgent, formatAgentStatus, type AgentEnd } from '../probe/agent';
 import type { ProbeLogLevel } from '../probe/client';
-import { FlagSpec, flagHelp, need, parseArgs, str } from './args';
+import { FlagSpec, need, parseArgs, parseCommandFlags, str } from './args';
 import type { Command } from './command';
 
 /** Flags that say what --config says, so they cannot be combined with it. */
@@ -100,12 +100,8 @@ const hostPortText = (h: { host: string; port: number }) => `${h.host.includes('
 export const command: Command = {
   summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator',
   run: async (argv, io) => {
-    const p = parseArgs(argv, FLAGS);
-    if (p.flags.help) {
-      io.out(`usage: ${SYNOPSIS}\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${SYNOPSIS}`);
+    const p = parseCommandFlags(argv, FLAGS, SYNOPSIS, io.out);
+    if (!p) return 0;
     const configFile = str(p, 'config');
     let file: ProbeConfig | undefined;
     if (configFile !== undefined) {
