@@ -326,19 +326,25 @@ function mappingExpected(keys: string[]): string {
   return `a mapping with keys ${keys.join(', ')}`;
 }
 
+/** Reports a missing or non-mapping value (as `expected`); true when `v` is a mapping to check. */
+function requireMapping(v: unknown, expected: string, path: Path, ctx: Checker): v is Record<string, unknown> {
+  if (isAbsent(v)) {
+    ctx.report(path, `is required: expected ${expected}`);
+    return false;
+  }
+  if (!isMapping(v)) {
+    ctx.report(path, mismatch(expected, v, ctx));
+    return false;
+  }
+  return true;
+}
+
 export function object<S extends Shape>(shape: S, opts: ObjectOptions = {}): Schema<ObjectOut<S>> {
   const expected = mappingExpected(Object.keys(shape));
   return {
     expected,
     check(v, path, ctx) {
-      if (isAbsent(v)) {
-        ctx.report(path, `is required: expected ${expected}`);
-        return INVALID;
-      }
-      if (!isMapping(v)) {
-        ctx.report(path, mismatch(expected, v, ctx));
-        return INVALID;
-      }
+      if (!requireMapping(v, expected, path, ctx)) return INVALID;
       return checkFields(v, shape, path, ctx, opts) as ObjectOut<S> | Invalid;
     },
   };
@@ -367,14 +373,7 @@ export function variant<const K extends string, C extends Shape, V extends Recor
   return {
     expected,
     check(v, path, ctx) {
-      if (isAbsent(v)) {
-        ctx.report(path, `is required: expected ${expected}`);
-        return INVALID;
-      }
-      if (!isMapping(v)) {
-        ctx.report(path, mismatch(expected, v, ctx));
-        return INVALID;
-      }
+      if (!requireMapping(v, expected, path, ctx)) return INVALID;
       const which = tag.check(v[key], [...path, key], ctx);
       if (which === INVALID) {
         // Still check what does not depend on the variant, so all problems show at once.
