@@ -97,7 +97,7 @@ export const intercept = (liid: string, type: Intercept['type'], agency = 'lea-1
 
 /** A packet event at `timeUs` matching `tasks` (task id, direction). */
 export function packetEvent(data: Uint8Array, tasks: [bigint, Direction][], timeUs = 1_700_000_000_123_456n): Event {
-  return { timeUs, kind: { $case: 'packet', packet: { matches: tasks.map(([taskId, direction]) => ({ taskId, direction })), data: Buffer.from(data), originalLength: 0 } } };
+  return { timeUs, kind: { $case: 'packet', packet: { matches: tasks.map(([taskId, direction]) => ({ taskId, direction, sessionKey: '' })), data: Buffer.from(data), originalLength: 0 } } };
 }
 
 export const batchOf = (batchId: bigint, events: Event[]): Batch => ({ batchId, events });

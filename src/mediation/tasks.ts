@@ -115,7 +115,7 @@ export class TaskTable {
     if (!list) {
       const tasks: Task[] = [];
       for (const e of this.byId.values()) if (watches(e.intercept, probe)) tasks.push(toTask(e));
-      list = { version: this.version, tasks };
+      list = { version: this.version, tasks, sessions: [] };
       this.lists.set(probe, list);
     }
     return list;

@@ -172,11 +172,11 @@ export class MatchTable {
     const out: Match[] = [];
     for (let i = 0; i < src.size; i++) {
       const t = src.at(i);
-      out.push({ taskId: this.taskIds[t]!, direction: dst.has(t) ? Direction.DIRECTION_BOTH : Direction.DIRECTION_FROM_TARGET });
+      out.push({ taskId: this.taskIds[t]!, direction: dst.has(t) ? Direction.DIRECTION_BOTH : Direction.DIRECTION_FROM_TARGET, sessionKey: '' });
     }
     for (let i = 0; i < dst.size; i++) {
       const t = dst.at(i);
-      if (!src.has(t)) out.push({ taskId: this.taskIds[t]!, direction: Direction.DIRECTION_TO_TARGET });
+      if (!src.has(t)) out.push({ taskId: this.taskIds[t]!, direction: Direction.DIRECTION_TO_TARGET, sessionKey: '' });
     }
     if (out.length > 1) out.sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
     return out;

@@ -61,7 +61,7 @@ export class TestHandler extends EventEmitter implements IngestHandler {
   readonly durable = new Map<string, bigint>();
 
   tasksFor(probe: string): TaskList {
-    return this.lists.get(probe) ?? { version: 0n, tasks: [] };
+    return this.lists.get(probe) ?? { version: 0n, tasks: [], sessions: [] };
   }
 
   onTasksChanged(listener: (probe: string) => void): () => void {
@@ -74,6 +74,7 @@ export class TestHandler extends EventEmitter implements IngestHandler {
     const list: TaskList = {
       version,
       tasks: taskIds.map((taskId) => ({ taskId, type: Task_Type.TYPE_CONTENT, targets: [{ kind: { $case: 'ip', ip: { address: Buffer.from([10, 0, 0, Number(taskId)]), prefixLength: 32 } } }] })),
+      sessions: [],
     };
     this.lists.set(probe, list);
     for (const l of this.taskListeners) l(probe);
@@ -163,7 +164,7 @@ export function openProbe(s: Setup, port: number, opts: Partial<ProbeClientOptio
 
 /** A packet event matching task `task`, carrying `data`. */
 export function packet(task: bigint, data: Buffer, timeUs = 1_700_000_000_000_000n): Event {
-  return { timeUs, kind: { $case: 'packet', packet: { matches: [{ taskId: task, direction: 1 }], data, originalLength: 0 } } };
+  return { timeUs, kind: { $case: 'packet', packet: { matches: [{ taskId: task, direction: 1, sessionKey: '' }], data, originalLength: 0 } } };
 }
 
 /** Resolves when `emitter` emits `event` and `pred` holds (checked at once, then on each event). */

@@ -291,7 +291,7 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
           client.once('disconnected', resolve);
           client.once('tasks', resolve);
         });
-        client.submit({ timeUs: 1n, kind: { $case: 'packet', packet: { matches: [{ taskId: 1n, direction: 1 }], data: capture.packets[0]!.ip, originalLength: 0 } } });
+        client.submit({ timeUs: 1n, kind: { $case: 'packet', packet: { matches: [{ taskId: 1n, direction: 1, sessionKey: '' }], data: capture.packets[0]!.ip, originalLength: 0 } } });
         client.flush();
         const e = await failed;
         assert.ok(e instanceof ProbeError, `${what}: admitted, and given a task list`);

@@ -20,6 +20,7 @@ import { RecordingHandler } from './probe-helpers';
 const list = (version: bigint, task: number, last: number): TaskList => ({
   version,
   tasks: [{ taskId: BigInt(task), type: Task_Type.TYPE_CONTENT, targets: [{ kind: { $case: 'ip', ip: { address: Buffer.from([127, 0, 0, last]), prefixLength: 32 } } }] }],
+  sessions: [],
 });
 
 /** How the Ethernet capture filter writes 127.0.0.`last` (bpf-filter.ts compares 32-bit words). */

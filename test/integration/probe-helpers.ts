@@ -92,7 +92,7 @@ export function taskOf(t: CaptureTask): Task {
 }
 
 export function taskListOf(tasks: CaptureTask[], version: bigint): TaskList {
-  return { version, tasks: tasks.map(taskOf) };
+  return { version, tasks: tasks.map(taskOf), sessions: [] };
 }
 
 /** A packet event as the tests compare them. */
@@ -130,7 +130,7 @@ export class RecordingHandler extends EventEmitter implements IngestHandler {
   private readonly taskListeners = new Set<(probe: string) => void>();
 
   tasksFor(probe: string): TaskList {
-    return this.lists.get(probe) ?? { version: 0n, tasks: [] };
+    return this.lists.get(probe) ?? { version: 0n, tasks: [], sessions: [] };
   }
 
   onTasksChanged(listener: (probe: string) => void): () => void {

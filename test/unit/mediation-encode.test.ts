@@ -107,7 +107,7 @@ describe('mediation: encoding batches', () => {
         [11n, Direction.DIRECTION_TO_TARGET],
       ]),
       packetEvent(a, [[7n, Direction.DIRECTION_TO_TARGET]]),
-      { timeUs: 1n, kind: { $case: 'iri', iri: { matches: [{ taskId: 11n, direction: 1 }], protocol: 'dns', fields: {}, content: Buffer.alloc(0) } } },
+      { timeUs: 1n, kind: { $case: 'iri', iri: { matches: [{ taskId: 11n, direction: 1, sessionKey: '' }], protocol: 'dns', fields: {}, content: Buffer.alloc(0) } } },
     ]);
     assert.equal(out.get('lea-1/hi3')!.length, 1);
     assert.equal(counters.unknownTasks, 2);

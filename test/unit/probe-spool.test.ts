@@ -21,7 +21,7 @@ import {
 } from '../../src/probe/spool';
 
 function event(i: number, size: number): Event {
-  return { timeUs: 1_700_000_000_000_000n + BigInt(i), kind: { $case: 'packet', packet: { matches: [{ taskId: BigInt(i), direction: 2 }], data: Buffer.alloc(size, i), originalLength: 0 } } };
+  return { timeUs: 1_700_000_000_000_000n + BigInt(i), kind: { $case: 'packet', packet: { matches: [{ taskId: BigInt(i), direction: 2, sessionKey: '' }], data: Buffer.alloc(size, i), originalLength: 0 } } };
 }
 
 describe('probe spool', () => {

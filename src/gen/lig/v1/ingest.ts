@@ -114,6 +114,13 @@ export interface Batch {
 export interface Match {
   taskId: bigint;
   direction: Direction;
+  /**
+   * For a username or MAC task: the access session (IdentityEvent.session_key) through
+   * which the packet's address belongs to the target. Empty when an IP target matched. The
+   * mediator gives each session its own CIN, and drops a match naming a session it knows
+   * ended before the packet was captured.
+   */
+  sessionKey: string;
 }
 
 export interface Event {
@@ -152,15 +159,34 @@ export interface IdentityEvent {
   octetsOut: bigint;
   terminateCause: number;
   source: IdentityEvent_Source;
+  /**
+   * Identifies the access session, stable for its whole life and across probe restarts:
+   * "radius:NAS/ACCT-SESSION-ID" or "dhcp:MAC/ADDRESS" (as the probe's tracker builds it).
+   */
+  sessionKey: string;
+  /** When the session started, if known (microseconds since the epoch; 0: unknown). */
+  sessionStartUs: bigint;
+  /** DHCP: the lease time granted, in seconds (0: unknown or RADIUS). */
+  leaseSeconds: number;
 }
 
 export enum IdentityEvent_Kind {
   KIND_UNSPECIFIED = 0,
+  /** KIND_SESSION_START - RADIUS Accounting-Request Start. */
   KIND_SESSION_START = 1,
+  /** KIND_SESSION_INTERIM - RADIUS Interim-Update (also the first sign of a session the probe did not see start). */
   KIND_SESSION_INTERIM = 2,
+  /** KIND_SESSION_STOP - RADIUS Stop. */
   KIND_SESSION_STOP = 3,
+  /** KIND_LEASE_BIND - DHCP ACK binding an address to a MAC (a renewal of the same binding is INTERIM). */
   KIND_LEASE_BIND = 4,
+  /** KIND_LEASE_RELEASE - DHCP RELEASE, or the lease expired (terminate_cause says which). */
   KIND_LEASE_RELEASE = 5,
+  /**
+   * KIND_SESSION_ACTIVE - A session already under way when the task reached the probe (warrant activated
+   * mid-session): the mediator reports it as startOfInterceptionWithSessionActive.
+   */
+  KIND_SESSION_ACTIVE = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -184,6 +210,9 @@ export function identityEvent_KindFromJSON(object: any): IdentityEvent_Kind {
     case 5:
     case "KIND_LEASE_RELEASE":
       return IdentityEvent_Kind.KIND_LEASE_RELEASE;
+    case 6:
+    case "KIND_SESSION_ACTIVE":
+      return IdentityEvent_Kind.KIND_SESSION_ACTIVE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -205,6 +234,8 @@ export function identityEvent_KindToJSON(object: IdentityEvent_Kind): string {
       return "KIND_LEASE_BIND";
     case IdentityEvent_Kind.KIND_LEASE_RELEASE:
       return "KIND_LEASE_RELEASE";
+    case IdentityEvent_Kind.KIND_SESSION_ACTIVE:
+      return "KIND_SESSION_ACTIVE";
     case IdentityEvent_Kind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -278,6 +309,24 @@ export interface Ack {
 export interface TaskList {
   version: bigint;
   tasks: Task[];
+  /**
+   * The open access sessions of this probe's username and MAC tasks, as the mediator knows
+   * them: a probe seeds its identity tracker from them, so a probe restarted mid-session (or
+   * one that does not see the AAA traffic itself) still matches the target's addresses.
+   */
+  sessions: Session[];
+}
+
+/** An open access session of a task's target, handed back by the mediator. */
+export interface Session {
+  taskId: bigint;
+  sessionKey: string;
+  ipv4: Buffer;
+  ipv6Prefix: Buffer;
+  ipv6PrefixLength: number;
+  username: string;
+  mac: Buffer;
+  source: IdentityEvent_Source;
 }
 
 export interface Task {
@@ -767,7 +816,7 @@ export const Batch: MessageFns<Batch> = {
 };
 
 function createBaseMatch(): Match {
-  return { taskId: 0n, direction: 0 };
+  return { taskId: 0n, direction: 0, sessionKey: "" };
 }
 
 export const Match: MessageFns<Match> = {
@@ -780,6 +829,9 @@ export const Match: MessageFns<Match> = {
     }
     if (message.direction !== 0) {
       writer.uint32(16).int32(message.direction);
+    }
+    if (message.sessionKey !== "") {
+      writer.uint32(26).string(message.sessionKey);
     }
     return writer;
   },
@@ -813,6 +865,14 @@ export const Match: MessageFns<Match> = {
             message.direction = reader.int32() as any;
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sessionKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -829,6 +889,11 @@ export const Match: MessageFns<Match> = {
     return {
       taskId: isSet(object.taskId) ? BigInt(object.taskId) : isSet(object.task_id) ? BigInt(object.task_id) : 0n,
       direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      sessionKey: isSet(object.sessionKey)
+        ? globalThis.String(object.sessionKey)
+        : isSet(object.session_key)
+        ? globalThis.String(object.session_key)
+        : "",
     };
   },
 
@@ -840,6 +905,9 @@ export const Match: MessageFns<Match> = {
     if (message.direction !== 0) {
       obj.direction = directionToJSON(message.direction);
     }
+    if (message.sessionKey !== "") {
+      obj.sessionKey = message.sessionKey;
+    }
     return obj;
   },
 
@@ -850,6 +918,7 @@ export const Match: MessageFns<Match> = {
     const message = createBaseMatch();
     message.taskId = (object.taskId !== undefined && object.taskId !== null) ? BigInt(object.taskId) : 0n;
     message.direction = object.direction ?? 0;
+    message.sessionKey = object.sessionKey ?? "";
     return message;
   },
 };
@@ -1116,6 +1185,9 @@ function createBaseIdentityEvent(): IdentityEvent {
     octetsOut: 0n,
     terminateCause: 0,
     source: 0,
+    sessionKey: "",
+    sessionStartUs: 0n,
+    leaseSeconds: 0,
   };
 }
 
@@ -1175,6 +1247,18 @@ export const IdentityEvent: MessageFns<IdentityEvent> = {
     }
     if (message.source !== 0) {
       writer.uint32(112).int32(message.source);
+    }
+    if (message.sessionKey !== "") {
+      writer.uint32(122).string(message.sessionKey);
+    }
+    if (message.sessionStartUs !== 0n) {
+      if (BigInt.asUintN(64, message.sessionStartUs) !== message.sessionStartUs) {
+        throw new globalThis.Error("value provided for field message.sessionStartUs of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.sessionStartUs);
+    }
+    if (message.leaseSeconds !== 0) {
+      writer.uint32(136).uint32(message.leaseSeconds);
     }
     return writer;
   },
@@ -1314,6 +1398,30 @@ export const IdentityEvent: MessageFns<IdentityEvent> = {
             message.source = reader.int32() as any;
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.sessionKey = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.sessionStartUs = reader.uint64() as bigint;
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.leaseSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1378,6 +1486,21 @@ export const IdentityEvent: MessageFns<IdentityEvent> = {
         ? globalThis.Number(object.terminate_cause)
         : 0,
       source: isSet(object.source) ? identityEvent_SourceFromJSON(object.source) : 0,
+      sessionKey: isSet(object.sessionKey)
+        ? globalThis.String(object.sessionKey)
+        : isSet(object.session_key)
+        ? globalThis.String(object.session_key)
+        : "",
+      sessionStartUs: isSet(object.sessionStartUs)
+        ? BigInt(object.sessionStartUs)
+        : isSet(object.session_start_us)
+        ? BigInt(object.session_start_us)
+        : 0n,
+      leaseSeconds: isSet(object.leaseSeconds)
+        ? globalThis.Number(object.leaseSeconds)
+        : isSet(object.lease_seconds)
+        ? globalThis.Number(object.lease_seconds)
+        : 0,
     };
   },
 
@@ -1425,6 +1548,15 @@ export const IdentityEvent: MessageFns<IdentityEvent> = {
     if (message.source !== 0) {
       obj.source = identityEvent_SourceToJSON(message.source);
     }
+    if (message.sessionKey !== "") {
+      obj.sessionKey = message.sessionKey;
+    }
+    if (message.sessionStartUs !== 0n) {
+      obj.sessionStartUs = message.sessionStartUs.toString();
+    }
+    if (message.leaseSeconds !== 0) {
+      obj.leaseSeconds = Math.round(message.leaseSeconds);
+    }
     return obj;
   },
 
@@ -1447,6 +1579,11 @@ export const IdentityEvent: MessageFns<IdentityEvent> = {
     message.octetsOut = (object.octetsOut !== undefined && object.octetsOut !== null) ? BigInt(object.octetsOut) : 0n;
     message.terminateCause = object.terminateCause ?? 0;
     message.source = object.source ?? 0;
+    message.sessionKey = object.sessionKey ?? "";
+    message.sessionStartUs = (object.sessionStartUs !== undefined && object.sessionStartUs !== null)
+      ? BigInt(object.sessionStartUs)
+      : 0n;
+    message.leaseSeconds = object.leaseSeconds ?? 0;
     return message;
   },
 };
@@ -1756,7 +1893,7 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseTaskList(): TaskList {
-  return { version: 0n, tasks: [] };
+  return { version: 0n, tasks: [], sessions: [] };
 }
 
 export const TaskList: MessageFns<TaskList> = {
@@ -1769,6 +1906,9 @@ export const TaskList: MessageFns<TaskList> = {
     }
     for (const v of message.tasks) {
       Task.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.sessions) {
+      Session.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1802,6 +1942,14 @@ export const TaskList: MessageFns<TaskList> = {
             message.tasks.push(Task.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sessions.push(Session.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1818,6 +1966,7 @@ export const TaskList: MessageFns<TaskList> = {
     return {
       version: isSet(object.version) ? BigInt(object.version) : 0n,
       tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      sessions: globalThis.Array.isArray(object?.sessions) ? object.sessions.map((e: any) => Session.fromJSON(e)) : [],
     };
   },
 
@@ -1829,6 +1978,9 @@ export const TaskList: MessageFns<TaskList> = {
     if (message.tasks?.length) {
       obj.tasks = message.tasks.map((e) => Task.toJSON(e));
     }
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => Session.toJSON(e));
+    }
     return obj;
   },
 
@@ -1839,6 +1991,212 @@ export const TaskList: MessageFns<TaskList> = {
     const message = createBaseTaskList();
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSession(): Session {
+  return {
+    taskId: 0n,
+    sessionKey: "",
+    ipv4: Buffer.alloc(0),
+    ipv6Prefix: Buffer.alloc(0),
+    ipv6PrefixLength: 0,
+    username: "",
+    mac: Buffer.alloc(0),
+    source: 0,
+  };
+}
+
+export const Session: MessageFns<Session> = {
+  encode(message: Session, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== 0n) {
+      if (BigInt.asUintN(64, message.taskId) !== message.taskId) {
+        throw new globalThis.Error("value provided for field message.taskId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.taskId);
+    }
+    if (message.sessionKey !== "") {
+      writer.uint32(18).string(message.sessionKey);
+    }
+    if (message.ipv4.length !== 0) {
+      writer.uint32(26).bytes(message.ipv4);
+    }
+    if (message.ipv6Prefix.length !== 0) {
+      writer.uint32(34).bytes(message.ipv6Prefix);
+    }
+    if (message.ipv6PrefixLength !== 0) {
+      writer.uint32(40).uint32(message.ipv6PrefixLength);
+    }
+    if (message.username !== "") {
+      writer.uint32(50).string(message.username);
+    }
+    if (message.mac.length !== 0) {
+      writer.uint32(58).bytes(message.mac);
+    }
+    if (message.source !== 0) {
+      writer.uint32(64).int32(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Session {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSession();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.taskId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ipv4 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipv6Prefix = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ipv6PrefixLength = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mac = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Session {
+    return {
+      taskId: isSet(object.taskId) ? BigInt(object.taskId) : isSet(object.task_id) ? BigInt(object.task_id) : 0n,
+      sessionKey: isSet(object.sessionKey)
+        ? globalThis.String(object.sessionKey)
+        : isSet(object.session_key)
+        ? globalThis.String(object.session_key)
+        : "",
+      ipv4: isSet(object.ipv4) ? Buffer.from(bytesFromBase64(object.ipv4)) : Buffer.alloc(0),
+      ipv6Prefix: isSet(object.ipv6Prefix)
+        ? Buffer.from(bytesFromBase64(object.ipv6Prefix))
+        : isSet(object.ipv6_prefix)
+        ? Buffer.from(bytesFromBase64(object.ipv6_prefix))
+        : Buffer.alloc(0),
+      ipv6PrefixLength: isSet(object.ipv6PrefixLength)
+        ? globalThis.Number(object.ipv6PrefixLength)
+        : isSet(object.ipv6_prefix_length)
+        ? globalThis.Number(object.ipv6_prefix_length)
+        : 0,
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      mac: isSet(object.mac) ? Buffer.from(bytesFromBase64(object.mac)) : Buffer.alloc(0),
+      source: isSet(object.source) ? identityEvent_SourceFromJSON(object.source) : 0,
+    };
+  },
+
+  toJSON(message: Session): unknown {
+    const obj: any = {};
+    if (message.taskId !== 0n) {
+      obj.taskId = message.taskId.toString();
+    }
+    if (message.sessionKey !== "") {
+      obj.sessionKey = message.sessionKey;
+    }
+    if (message.ipv4.length !== 0) {
+      obj.ipv4 = base64FromBytes(message.ipv4);
+    }
+    if (message.ipv6Prefix.length !== 0) {
+      obj.ipv6Prefix = base64FromBytes(message.ipv6Prefix);
+    }
+    if (message.ipv6PrefixLength !== 0) {
+      obj.ipv6PrefixLength = Math.round(message.ipv6PrefixLength);
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.mac.length !== 0) {
+      obj.mac = base64FromBytes(message.mac);
+    }
+    if (message.source !== 0) {
+      obj.source = identityEvent_SourceToJSON(message.source);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Session>): Session {
+    return Session.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Session>): Session {
+    const message = createBaseSession();
+    message.taskId = (object.taskId !== undefined && object.taskId !== null) ? BigInt(object.taskId) : 0n;
+    message.sessionKey = object.sessionKey ?? "";
+    message.ipv4 = object.ipv4 ?? Buffer.alloc(0);
+    message.ipv6Prefix = object.ipv6Prefix ?? Buffer.alloc(0);
+    message.ipv6PrefixLength = object.ipv6PrefixLength ?? 0;
+    message.username = object.username ?? "";
+    message.mac = object.mac ?? Buffer.alloc(0);
+    message.source = object.source ?? 0;
     return message;
   },
 };
