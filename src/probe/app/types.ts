@@ -1,0 +1,56 @@
+/**
+ * The contract of the probe's application analysers (HTTP, TLS, DNS, SMTP, POP3, IMAP,
+ * XMPP, BitTorrent): pure state machines fed the bytes of one flow, in order, that report
+ * what they recognise as AppEvents. The probe turns an AppEvent into an IriEvent
+ * (ingest.proto) for the tasks its flow matched; the mediator turns that into IRI.
+ *
+ * Analysers never throw on hostile input: malformed or truncated application data is
+ * skipped and counted (`AppCounters`), and every buffer they keep is bounded by a named
+ * limit. They do no I/O, keep no timers and read no clock: times come with the data.
+ */
+
+/** Which way bytes flow in a TCP connection or UDP exchange. */
+export type FlowSide = 'client' | 'server';
+
+/**
+ * One application-level fact about a flow. `fields` are flat strings (the IriEvent map);
+ * each analyser documents its keys. Fields that are content rather than addressing (an HTTP
+ * path or query, a mail's subject) are named in `contentFields` so a pen-register task can
+ * strip them (the probe does; the mediator enforces it again).
+ */
+export interface AppEvent {
+  /** "http", "tls", "dns", "smtp", "pop3", "imap", "xmpp", "bittorrent". */
+  protocol: string;
+  /** When the bytes that completed the event were captured (µs since the epoch). */
+  timeUs: bigint;
+  /** Which side sent the bytes that completed the event. */
+  side: FlowSide;
+  fields: Record<string, string>;
+  /** Keys of `fields` that are content, not addressing: dropped for IRI-only tasks. */
+  contentFields?: readonly string[];
+  /** E-mail: the message as sent (RFC 5322 text after DATA, dot-unstuffed). Content only. */
+  content?: Uint8Array;
+}
+
+/** A stream analyser: one per TCP connection and protocol. */
+export interface StreamAnalyser {
+  readonly protocol: string;
+  /**
+   * The next in-order bytes from `side` (the reassembler delivers them once, in order,
+   * without overlap). Returns the events they completed (often none).
+   */
+  onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[];
+  /** A gap in `side`'s bytes (data lost): the analyser resynchronises or gives up. */
+  onGap(side: FlowSide, bytes: number): void;
+  /** The connection ended (FIN/RST/idle): events still pending, e.g. an unfinished mail. */
+  onEnd(timeUs: bigint): AppEvent[];
+}
+
+/** Counters every analyser keeps (no addresses, no content). */
+export interface AppCounters {
+  events: number;
+  /** Bytes or messages skipped because they did not parse. */
+  malformed: number;
+  /** Messages cut short by a limit or a capture gap. */
+  truncated: number;
+}
