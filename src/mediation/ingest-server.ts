@@ -7,19 +7,20 @@
  * a gRPC status in status.ts only.
  *
  * Events: 'stream' (probe: string) when a probe's stream is admitted, 'streamEnd' (probe,
- * error | undefined) when it is over, 'refused' (error) when a client is turned away after
- * the handshake (no lig identity, not a probe). Clients without a certificate from lig's CA
+ * error | undefined) when it is over, 'refused' (error, identity | undefined) when a client
+ * is turned away after the handshake (no lig identity, not a probe). Clients without a certificate from lig's CA
  * never get that far: the TLS handshake refuses them.
  */
 import { EventEmitter } from 'node:events';
-import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import { IngestError, isLigError } from '../errors';
 import { IngestServiceService } from '../gen/lig/v1/ingest';
-import { identityOf, loadTlsMaterial, type TlsMaterial, type TlsMaterialPaths } from '../pki';
+import type { Identity, TlsMaterial, TlsMaterialPaths } from '../pki';
 import type { Endpoint } from '../config';
 import type { IngestHandler } from './ingest-handler';
 import { resolveIngestLimits, type IngestLimits } from './ingest-limits';
 import { IngestSession, type IngestCall, type ProbeRecord } from './ingest-session';
+import { callerOf, listenMtls, serverTls } from './mtls-server';
 import { toStatus } from './status';
 
 /** How long close() lets streams deliver their final status before cutting connections. */
@@ -84,24 +85,15 @@ export class IngestServer extends EventEmitter {
   /** Loads the TLS material, binds and starts serving. */
   static async listen(opts: IngestServerOptions): Promise<IngestServer> {
     const limits = resolveIngestLimits(opts.limits);
-    const tls = 'leaf' in opts.tls ? opts.tls : loadTlsMaterial(opts.tls);
+    const tls = serverTls(opts.tls);
     const server = new Server({
       'grpc.max_receive_message_length': limits.maxMessageBytes,
       'grpc.keepalive_time_ms': SERVER_KEEPALIVE_MS,
       'grpc.keepalive_timeout_ms': SERVER_KEEPALIVE_TIMEOUT_MS,
     });
-    const creds = ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
-    const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host;
     let self: IngestServer | undefined;
     server.addService(SERVICE, { stream: (call: IngestCall) => self!.onStream(call) });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${opts.listen.port}`, creds, (err, p) =>
-        err ? reject(new IngestError('LIG_ERR_INGEST_LISTEN', `cannot listen on ${host}:${opts.listen.port}: ${err.message}`, { cause: err })) : resolve(p),
-      ),
-    ).catch((e: unknown) => {
-      server.forceShutdown();
-      throw e;
-    });
+    const port = await listenMtls(server, opts.listen, tls, (message, cause) => new IngestError('LIG_ERR_INGEST_LISTEN', message, { cause }));
     self = new IngestServer(server, opts.handler, limits, opts.listen.host, port, opts.log ?? stderrLog);
     return self;
   }
@@ -146,12 +138,13 @@ export class IngestServer extends EventEmitter {
   private onStream(call: IngestCall): void {
     if (this.closing) return this.refuse(call, new IngestError('LIG_ERR_INGEST_UNAVAILABLE', 'the mediator is shutting down'));
     let name: string;
+    let id: Identity | undefined;
     try {
-      const id = identityOf(call.getAuthContext().sslPeerCertificate);
+      id = callerOf(call);
       if (id.role !== 'probe') throw new IngestError('LIG_ERR_INGEST_NOT_PROBE', `a ${id.role} certificate (CN ${id.name}) cannot open a probe stream`);
       name = id.name;
     } catch (e) {
-      return this.refuse(call, e);
+      return this.refuse(call, e, id);
     }
     const record = this.records.get(name) ?? this.newRecord(name);
     const previous = record.session;
@@ -192,11 +185,11 @@ export class IngestServer extends EventEmitter {
     this.emit('streamEnd', record.name, error);
   }
 
-  private refuse(call: IngestCall, error: unknown): void {
+  private refuse(call: IngestCall, error: unknown, who?: Identity): void {
     const why = isLigError(error) ? `${error.message} [${error.code}]` : 'internal error';
     this.log('warn', `refused a stream from ${call.getPeer()}: ${why}`);
     failCall(call, error);
-    this.emit('refused', error);
+    this.emit('refused', error, who);
   }
 
   private newRecord(name: string): ProbeRecord {
