@@ -7,7 +7,7 @@
  * identityOf reads, it does not verify.
  */
 import { X509Certificate } from 'node:crypto';
-import type { PeerCertificate } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { CertError } from '../errors';
 import { isRole, NAME_PATTERN, type Role } from './roles';
 
@@ -32,6 +32,23 @@ export function identityOf(cert: PeerCertificateLike | X509Certificate | string 
   if (!NAME_PATTERN.test(cn)) throw new CertError('LIG_ERR_CERT_IDENTITY', 'the peer certificate CN is not a valid lig name');
   if (!isRole(ou)) throw new CertError('LIG_ERR_CERT_IDENTITY', 'the peer certificate OU is not a lig role');
   return { name: cn, role: ou };
+}
+
+/**
+ * For a TLS client's checkServerIdentity: the server's certificate names the host dialled (or
+ * the servername given) and carries the mediator role. Probes and admin clients dial only
+ * the mediator, so any other lig certificate there is refused.
+ */
+export function checkMediatorIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  const err = checkServerIdentity(host, cert);
+  if (err) return err;
+  try {
+    const id = identityOf(cert);
+    if (id.role !== 'mediator') return new Error(`the server certificate is a ${id.role} certificate, not the mediator's`);
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
 }
 
 type Subject = Record<string, string | string[] | undefined>;

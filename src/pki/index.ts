@@ -20,5 +20,5 @@ export {
 export { caPaths, leafPaths, readCa, KEY_FILE_MODE, type PemPaths } from './files';
 export { initPki, issueInto, type InitOptions, type InitResult, type IssueIntoOptions, type WrittenLeaf } from './bundle';
 export { loadTlsMaterial, type TlsMaterial, type TlsMaterialPaths, type LoadOptions } from './load';
-export { identityOf, type Identity } from './identity';
+export { checkMediatorIdentity, identityOf, type Identity } from './identity';
 export { makeTestPki, makeForeignPki, makeExpiredLeaf, makeNotYetValidLeaf, makeLeafWithValidity, type TestPki, type TestPkiOptions } from './test-pki';

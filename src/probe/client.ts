@@ -16,11 +16,10 @@
  * 'stored' (id: bigint), 'dropped' (reason, count). No 'error' event: see stats().lastError.
  */
 import { EventEmitter } from 'node:events';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Client, credentials, status as Status, type ChannelCredentials, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { ConfigError, ProbeError, isLigError } from '../errors';
 import { IngestServiceService, MediatorMessage, ProbeMessage, type Event, type TaskList } from '../gen/lig/v1/ingest';
-import { identityOf, loadTlsMaterial, type TlsMaterial, type TlsMaterialPaths } from '../pki';
+import { checkMediatorIdentity, loadTlsMaterial, type TlsMaterial, type TlsMaterialPaths } from '../pki';
 import type { Endpoint } from '../config';
 import { DEFAULT_BATCH_WINDOW } from '../config/probe';
 import { Backoff } from '../delivery/backoff';
@@ -125,7 +124,7 @@ export class ProbeClient extends EventEmitter {
     this.batcher = new Batcher(spool, { onStored: (id) => this.onStored(id), onDrop: (r, n, e) => this.onDrop(r, n, e) }, { ...opts.batch, clock: this.clock });
     this.acked = this.lastSent = spool.acked;
     const servername = opts.mediator.tls.servername;
-    this.creds = credentials.createSsl(tls.ca, tls.key, tls.cert, { checkServerIdentity: checkMediator });
+    this.creds = credentials.createSsl(tls.ca, tls.key, tls.cert, { checkServerIdentity: checkMediatorIdentity });
     const { host, port } = opts.mediator.address;
     this.target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.channelOptions = {
@@ -360,19 +359,6 @@ export class ProbeClient extends EventEmitter {
     this.loss = undefined;
     this.log('warn', `${l.count} captured event(s) were lost (${l.reason}); ${this.stats().eventsDropped} lost since start`);
   }
-}
-
-/** Verifies the mediator's certificate names the host dialled and carries the mediator role. */
-function checkMediator(host: string, cert: PeerCertificate): Error | undefined {
-  const err = checkServerIdentity(host, cert);
-  if (err) return err;
-  try {
-    const id = identityOf(cert);
-    if (id.role !== 'mediator') return new Error(`the server certificate is a ${id.role} certificate, not the mediator's`);
-  } catch (e) {
-    return e as Error;
-  }
-  return undefined;
 }
 
 function streamError(e: Error & Partial<StatusObject>): ProbeError {
