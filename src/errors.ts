@@ -94,6 +94,8 @@ export const ERROR_CODES = {
   // --- mediation core (src/mediation: tasks, numbering, encoding, journals) --------------
   LIG_ERR_MEDIATION_STATE: 'A mediator state file in dataDir (tasks.json, cins.json) is damaged: restore it from a backup; never delete it while journals hold records (task ids and CINs would change).',
   LIG_ERR_MEDIATION_IO: 'Reading or writing the mediator dataDir failed (disk full, permissions, I/O error): fix the disk, then restart the mediator.',
+  LIG_ERR_MEDIATION_NO_AGENCY: 'A record was submitted for an agency the mediator has no journal for: use an agency id from the config (agencies).',
+  LIG_ERR_MEDIATION_FAILED: 'A mediator state write failed earlier (message says which), so the mediator takes no more records: fix the disk, then restart it.',
   // --- CLI -------------------------------------------------------------------------------
   LIG_ERR_USAGE: 'The command line is wrong; run `lig help` for usage.',
   LIG_ERR_INPUT_READ: 'Reading an input file or stdin failed midway (I/O error): check the disk or whatever feeds the pipe.',
@@ -106,6 +108,26 @@ export const ERROR_CODES = {
   LIG_ERR_DEMO_CAPTURE: 'The capture lig demo replays (examples/demo.pcap, bundled) is missing or unreadable: reinstall lig from its repository, or remake it with scripts/make-demo-capture.py.',
   LIG_ERR_DEMO_OUTPUT: 'The lig demo --out directory cannot be used (not a directory, or unwritable): give another --out DIR.',
   LIG_ERR_DEMO_INCOMPLETE: 'lig demo stopped before every record reached the LEMF (the message names the stage and its last error): run it again; if it persists, report it with that message.',
+  // --- warrants and the audit log (src/provisioning) -------------------------------------
+  LIG_ERR_WARRANT_INVALID: 'The warrant or change is invalid (the message lists every problem, never the LIID or targets): fix those fields and send it again.',
+  LIG_ERR_WARRANT_NOT_FOUND: 'No warrant has that id: list the warrants (`lig warrant list`) for the right one.',
+  LIG_ERR_WARRANT_STATE: 'The warrant\'s state does not allow this (e.g. activating a stopped one, modifying an expired one, activating after its end time): stopped and expired are final; create a new warrant.',
+  LIG_ERR_WARRANT_CONFLICT: 'The LIID is already used for this agency (LIIDs are never reused), or the warrant changed since you read it (version mismatch): read it again and retry.',
+  LIG_ERR_WARRANT_FORBIDDEN: 'Only an admin may change warrants (auditors only read; the mediator only expires them): use an admin certificate.',
+  LIG_ERR_STORE_VERSION: 'The warrant database was written by a newer or different lig (schema version or migration unknown to this code): run that lig version, or restore a backup.',
+  LIG_ERR_STORE_IO: 'The warrant database cannot be opened or written (permissions, disk full, damaged file): fix the data directory, then reopen; the audit log says what was committed.',
+  LIG_ERR_STORE_CLOSED: 'The warrant store was closed, or stopped after a failed write: open it again (opening reconciles it with the audit log).',
+  LIG_ERR_AUDIT_BROKEN: 'The audit log does not verify (an entry altered, removed or reordered, or the log behind its anchor; the message names the entry): restore it from a backup and investigate; lig will not append to it.',
+  LIG_ERR_AUDIT_IO: 'Opening, writing or syncing the audit log failed (disk full, permissions, I/O error): fix the disk, then reopen it; a torn last line is cut on open.',
+  LIG_ERR_AUDIT_TOO_LARGE: 'An audit entry would exceed MAX_AUDIT_ENTRY_BYTES: record less in before/after.',
+  LIG_ERR_AUDIT_INVALID: 'An audit entry cannot be recorded as given (empty action or subject, unknown role, before/after not plain JSON data): fix the caller.',
+  LIG_ERR_AUDIT_CLOSED: 'The audit log was closed, or stopped after a failed write: open it again.',
+  // --- admin API (src/provisioning/admin-*) ------------------------------------------------
+  LIG_ERR_ADMIN_DENIED: 'Your client certificate\'s role may not do this: admin may change warrants, auditor may only read, other roles nothing; use an admin or auditor certificate (`lig certs issue --role admin --name NAME`).',
+  LIG_ERR_ADMIN_REQUEST: 'An admin request is missing a field or has a malformed one (the message names it): fix the command line or the client.',
+  LIG_ERR_ADMIN_LISTEN: 'The admin server cannot listen on admin.listen (in use, or not a local address): choose another address.',
+  LIG_ERR_ADMIN_UNAVAILABLE: 'The admin API cannot be reached or refused the connection (mediator down, wrong --admin, TLS refused): check the address, the mediator\'s admin listener and your certificate.',
+  LIG_ERR_ADMIN_FAILED: 'The admin API answered with an error that carries no lig code (the message has the gRPC status): check the mediator\'s log.',
 } as const;
 
 export type LigErrorCode = keyof typeof ERROR_CODES;
@@ -318,6 +340,49 @@ export class MediationError extends LigError {
 export class DemoError extends LigError {
   constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/**
+ * An admin API call was refused or failed. On the server, `code` decides the gRPC status
+ * (mediation/status.ts); on the client, `grpcCode` is the status received and `remoteCode`
+ * the lig code the mediator sent with it, if any.
+ */
+export class AdminError extends LigError {
+  readonly grpcCode: number | undefined;
+  readonly remoteCode: string | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { grpcCode?: number; remoteCode?: string; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.grpcCode = options?.grpcCode;
+    this.remoteCode = options?.remoteCode;
+  }
+}
+
+/**
+ * A warrant operation was refused: invalid input (`problems` lists each, by field, without
+ * quoting LIIDs or targets), an unknown id, a state that does not allow it, a conflict.
+ */
+export class WarrantError extends LigError {
+  readonly problems: readonly { field: string; message: string }[];
+  constructor(code: LigErrorCode, message: string, problems: readonly { field: string; message: string }[] = []) {
+    super(code, message);
+    this.problems = problems;
+  }
+}
+
+/** The warrant database cannot be opened, migrated or written. */
+export class StoreError extends LigError {
+  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The audit log cannot be written, or does not verify; `entry` names the bad entry (its seq) when known. */
+export class AuditError extends LigError {
+  readonly entry: number | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { entry?: number; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.entry = options?.entry;
   }
 }
 
