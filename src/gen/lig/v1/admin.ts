@@ -341,9 +341,19 @@ export interface AuditLogResponse {
     /** The next bytes of the log file, in order. */
     { $case: "chunk"; chunk: Buffer }
     | //
-    /** Last message: what the log's head must be (see verifyAudit), as JSON. */
-    { $case: "anchor"; anchor: string }
+    /**
+     * The last message: where the log must reach, as the warrant database knows it (a log
+     * that ends before it was cut). Not sent when the database knows no entry yet.
+     */
+    { $case: "anchor"; anchor: AuditAnchor }
     | undefined;
+}
+
+/** The seq and hash of the last audit entry the warrant database has seen. */
+export interface AuditAnchor {
+  seq: bigint;
+  /** Hex SHA-256. */
+  hash: string;
 }
 
 function createBaseWarrantTarget(): WarrantTarget {
@@ -3461,7 +3471,7 @@ export const AuditLogResponse: MessageFns<AuditLogResponse> = {
         writer.uint32(10).bytes(message.body.chunk);
         break;
       case "anchor":
-        writer.uint32(18).string(message.body.anchor);
+        AuditAnchor.encode(message.body.anchor, writer.uint32(18).fork()).join();
         break;
     }
     return writer;
@@ -3493,7 +3503,7 @@ export const AuditLogResponse: MessageFns<AuditLogResponse> = {
               break;
             }
 
-            message.body = { $case: "anchor", anchor: reader.string() };
+            message.body = { $case: "anchor", anchor: AuditAnchor.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -3513,7 +3523,7 @@ export const AuditLogResponse: MessageFns<AuditLogResponse> = {
       body: isSet(object.chunk)
         ? { $case: "chunk", chunk: Buffer.from(bytesFromBase64(object.chunk)) }
         : isSet(object.anchor)
-        ? { $case: "anchor", anchor: globalThis.String(object.anchor) }
+        ? { $case: "anchor", anchor: AuditAnchor.fromJSON(object.anchor) }
         : undefined,
     };
   },
@@ -3523,7 +3533,7 @@ export const AuditLogResponse: MessageFns<AuditLogResponse> = {
     if (message.body?.$case === "chunk") {
       obj.chunk = base64FromBytes(message.body.chunk);
     } else if (message.body?.$case === "anchor") {
-      obj.anchor = message.body.anchor;
+      obj.anchor = AuditAnchor.toJSON(message.body.anchor);
     }
     return obj;
   },
@@ -3542,11 +3552,99 @@ export const AuditLogResponse: MessageFns<AuditLogResponse> = {
       }
       case "anchor": {
         if (object.body?.anchor !== undefined && object.body?.anchor !== null) {
-          message.body = { $case: "anchor", anchor: object.body.anchor };
+          message.body = { $case: "anchor", anchor: AuditAnchor.fromPartial(object.body.anchor) };
         }
         break;
       }
     }
+    return message;
+  },
+};
+
+function createBaseAuditAnchor(): AuditAnchor {
+  return { seq: 0n, hash: "" };
+}
+
+export const AuditAnchor: MessageFns<AuditAnchor> = {
+  encode(message: AuditAnchor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.hash !== "") {
+      writer.uint32(18).string(message.hash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditAnchor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditAnchor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditAnchor {
+    return {
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+    };
+  },
+
+  toJSON(message: AuditAnchor): unknown {
+    const obj: any = {};
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditAnchor>): AuditAnchor {
+    return AuditAnchor.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditAnchor>): AuditAnchor {
+    const message = createBaseAuditAnchor();
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    message.hash = object.hash ?? "";
     return message;
   },
 };
