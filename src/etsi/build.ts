@@ -9,6 +9,7 @@ import { formatGeneralizedTime } from '../ber/writer';
 import { EtsiError } from '../errors';
 import { IPAddress, liPsDomainId } from './common';
 import { EMAIL_OBJIDS, EmailIRI } from './email';
+import { Hi1Event, hi1Operation } from './hi1';
 import { IP_ACCESS_OBJIDS, IPIRIContents, PacketReportIndication, PacketReportTrigger, indicationBits } from './ip-access';
 import {
   DEFAULT_DOMAIN_ID_VERSION,
@@ -106,6 +107,43 @@ export const keepAliveResponsePdu = (ctx: RecordContext, seq: number, t: Stamp) 
 export const cinResetPdu = (ctx: RecordContext, seq: number, t: Stamp) => triPdu(ctx, seq, t, { cINReset: null });
 export const pduAckRequestPdu = (ctx: RecordContext, seq: number, t: Stamp) => triPdu(ctx, seq, t, { pDUAcknowledgementRequest: null });
 export const pduAckResponsePdu = (ctx: RecordContext, seq: number, t: Stamp) => triPdu(ctx, seq, t, { pDUAcknowledgementResponse: null });
+
+// --- TS 101 671 HI1 notifications (TS 102 232-1 hI1-Operation) -----------------------------
+
+export interface Hi1NotificationOptions {
+  /** Notification.target-Information: the target as the warrant names it, printable ASCII, 1..256 characters. Sensitive. */
+  targetInformation?: string;
+}
+
+/**
+ * An HI1 notification to the agency: its warrant was activated, deactivated or modified.
+ * Delivered on HI2 like IRI. The notification concerns the warrant, not a communication, so
+ * the PSHeader carries no CIN (a `cin` in `ctx` is left out, as for keep-alives); number these
+ * PDUs per LIID from 0, a stream of their own (the reference LEMF checks them so). The
+ * notification's own timeStamp is the header's time as localTime GeneralizedTime in UTC.
+ * ```asn1
+ * Payload ::= CHOICE { ..., hI1-Operation [3] HI1-Operation, ... }         -- TS 102 232-1
+ * HI1-Operation ::= CHOICE                                                 -- TS 101 671
+ * {
+ *     liActivated [1] Notification, liDeactivated [2] Notification, liModified [3] Notification,
+ *     alarms-indicator [4] Alarm-Indicator, ..., national-HI1-ASN1parameters [5] National-HI1-ASN1parameters
+ * }
+ * Notification ::= SEQUENCE
+ * {
+ *     domainID                        [0] OBJECT IDENTIFIER (hi1OperationId) OPTIONAL,  -- not written (FTP only)
+ *     lawfulInterceptionIdentifier    [1] LawfulInterceptionIdentifier,                 -- ctx.liid
+ *     communicationIdentifier         [2] CommunicationIdentifier OPTIONAL,             -- ctx.operatorId, when 1..5 octets
+ *     timeStamp                       [3] TimeStamp,                                    -- localTime { t in UTC, notProvided }
+ *     ...,
+ *     national-HI1-ASN1parameters     [5] National-HI1-ASN1parameters OPTIONAL,         -- not written
+ *     target-Information              [6] OCTET STRING (SIZE (1..256)) OPTIONAL         -- opts.targetInformation
+ * }
+ * ```
+ */
+export function hi1NotificationPdu(ctx: RecordContext, seq: number, t: Stamp, op: Hi1Event, opts: Hi1NotificationOptions = {}): Buffer {
+  const operation = hi1Operation(op, { liid: ctx.liid, operatorId: ctx.operatorId, time: stampText(t), targetInformation: opts.targetInformation });
+  return pdu({ ...ctx, cin: undefined }, seq, t, { 'hI1-Operation': operation });
+}
 
 // --- TS 102 232-3 internet access ---------------------------------------------------------
 

@@ -4,8 +4,9 @@
  * Alternatives whose modules are outside lig's profile (UMTS, EPS, L2, PSTN, …) decode as
  * `$unknown` with their raw bytes, as clause A.3 allows for unused imports.
  */
-import { choice, enumerated, f, gtime, int, nul, octets, oid, opt, printable, raw, seq, seqOf } from '../ber/schema';
+import { choice, enumerated, f, gtime, int, nul, octets, oid, opt, printable, seq, seqOf } from '../ber/schema';
 import { EMAIL_CC, EMAIL_IRI, EmailCC, EmailIRI } from './email';
+import { HI1_OPERATION, HI1Operation } from './hi1';
 import { IPCC, IPIRI, IPIRI_ONLY, IPIRI_PACKET_REPORT, IPIRIPacketReport } from './ip-access';
 import { IPMMCC, IPMMIRI } from './ip-multimedia';
 
@@ -350,13 +351,14 @@ const ENCRYPTION_CONTAINER = seq('EncryptionContainer', [
  *     hI4Payload              [7] SEQUENCE OF HI4Payload
  * }
  * ```
- * `hI1-Operation` is carried as its encoded bytes here; src/etsi/hi1 gives its structure.
+ * `hI1-Operation` is TS 101 671's HI1-Operation (src/etsi/hi1.ts), an extensible CHOICE: an
+ * alternative newer than lig's profile decodes as `$unknown` with its bytes, as elsewhere.
  */
 export const PAYLOAD = choice('Payload', [
   f('iRIPayloadSequence', 0, seqOf(IRI_PAYLOAD)),
   f('cCPayloadSequence', 1, seqOf(CC_PAYLOAD)),
   f('tRIPayload', 2, TRI_PAYLOAD),
-  f('hI1-Operation', 3, raw),
+  f('hI1-Operation', 3, HI1_OPERATION),
   f('encryptionContainer', 4, ENCRYPTION_CONTAINER),
 ], true);
 
@@ -364,7 +366,7 @@ export type Payload =
   | { iRIPayloadSequence: IRIPayload[] }
   | { cCPayloadSequence: CCPayload[] }
   | { tRIPayload: TRIPayload }
-  | { 'hI1-Operation': Uint8Array }
+  | { 'hI1-Operation': HI1Operation }
   | Record<string, unknown>;
 
 /**

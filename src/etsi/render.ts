@@ -36,7 +36,7 @@ export interface RecordView {
 /**
  * What a PDU carries, for the header line: the Payload alternative, and inside IRI and CC
  * sequences the contents' alternatives with a count when repeated, e.g. `IRI iPIRI`,
- * `CC iPCC x3`, `TRI keep-alive`.
+ * `CC iPCC x3`, `TRI keep-alive`, `HI1 liActivated`.
  */
 export function payloadKind(pdu: PsPdu): string {
   const payload = pdu.payload as Record<string, unknown>;
@@ -54,6 +54,7 @@ export function payloadKind(pdu: PsPdu): string {
     case 'iRIPayloadSequence': return `IRI ${inner(v, 'iRIContents')}`;
     case 'cCPayloadSequence': return `CC ${inner(v, 'cCContents')}`;
     case 'tRIPayload': return `TRI ${altName(v)}`;
+    case 'hI1-Operation': return `HI1 ${altName(v)}`;
     default: return altName(payload);
   }
 }

@@ -2,7 +2,8 @@
  * lig's ASN.1 profile (asn1/LIG-*.asn) against the TypeScript schemas of src/etsi: a small
  * parser for the subset of ASN.1 the profile uses (SEQUENCE, CHOICE, SEQUENCE OF, ENUMERATED,
  * named BIT STRING, tags, OPTIONAL, extension markers, size and value constraints, OID value
- * assignments), then a walk of both from PS-PDU down that compares every component: name, tag,
+ * assignments, UTCTime, an OBJECT IDENTIFIER constrained to one value), then a walk of both from
+ * PS-PDU down that compares every component: name, tag,
  * optionality, type, constraints, enumeration values, extensibility. Every type of the profile
  * and every exported schema must be reached, so neither side can grow alone. The last tests
  * alter one side at a time and show that the comparison notices.
@@ -14,6 +15,7 @@ import { TagClass } from '../../src/ber/constants';
 import { Schema, resolve } from '../../src/ber/schema';
 import * as common from '../../src/etsi/common';
 import * as email from '../../src/etsi/email';
+import * as hi1 from '../../src/etsi/hi1';
 import * as ipAccess from '../../src/etsi/ip-access';
 import * as psPdu from '../../src/etsi/ps-pdu';
 
@@ -29,7 +31,9 @@ type AType =
   | { k: 'int'; range?: Range }
   | { k: 'octets' | 'utf8' | 'ia5' | 'printable'; size?: Range }
   | { k: 'bits'; size?: Range; named?: Record<string, number> }
-  | { k: 'gtime' | 'bool' | 'null' | 'oid' | 'roid' }
+  | { k: 'gtime' | 'utime' | 'bool' | 'null' | 'roid' }
+  /** `value`: the value reference of a single-value constraint, `OBJECT IDENTIFIER (hi1OperationId)`. */
+  | { k: 'oid'; value?: string }
   | { k: 'ref'; name: string };
 
 interface Module {
@@ -158,9 +162,17 @@ function parseModule(src: string): Module {
       case 'IA5String': return { k: 'ia5', size: size() };
       case 'PrintableString': return { k: 'printable', size: size() };
       case 'GeneralizedTime': return { k: 'gtime' };
+      case 'UTCTime': return { k: 'utime' };
       case 'BOOLEAN': return { k: 'bool' };
       case 'NULL': return { k: 'null' };
-      case 'OBJECT': eat('IDENTIFIER'); return { k: 'oid' };
+      case 'OBJECT': {
+        eat('IDENTIFIER');
+        if (peek() !== '(' || !/^[a-z]/.test(peek(1)) || peek(2) !== ')') return { k: 'oid' };
+        eat('(');
+        const value = next();
+        eat(')');
+        return { k: 'oid', value };
+      }
       case 'RELATIVE-OID': return { k: 'roid' };
       default:
         if (!/^[A-Z]/.test(w)) throw new Error(`ASN.1: expected a type, found ${w}`);
@@ -224,6 +236,8 @@ class Walk {
   readonly reachedTs = new Set<Schema>();
   /** Named bits of BIT STRING types reached, by ASN.1 type name. */
   readonly namedBits = new Map<string, Record<string, number>>();
+  /** Single-value constraints of OBJECT IDENTIFIER components reached: `Module.Type.component` → value reference. */
+  readonly oidValues = new Map<string, string>();
   private readonly done = new Map<string, Set<Schema>>();
 
   constructor(private readonly modules: Map<string, Module>) {}
@@ -255,7 +269,7 @@ class Walk {
     const r = resolve(s);
     this.reachedTs.add(r);
     if (a.k === 'ref') return this.type(mod, a.name, r, at);
-    const kind = { seq: 'seq', choice: 'choice', seqOf: 'seqOf', enum: 'enum', int: 'int', octets: 'octets', utf8: 'utf8', ia5: 'ia5', printable: 'printable', bits: 'bits', gtime: 'gtime', bool: 'bool', null: 'null', oid: 'oid', roid: 'roid' }[a.k];
+    const kind = { seq: 'seq', choice: 'choice', seqOf: 'seqOf', enum: 'enum', int: 'int', octets: 'octets', utf8: 'utf8', ia5: 'ia5', printable: 'printable', bits: 'bits', gtime: 'gtime', utime: 'ia5', bool: 'bool', null: 'null', oid: 'oid', roid: 'roid' }[a.k];
     if (r.kind !== kind) return void this.diffs.push(`${at}: ASN.1 ${a.k}, schema ${r.kind}`);
     const diff = (what: string, x: unknown, y: unknown): void => {
       if (JSON.stringify(x, big) !== JSON.stringify(y, big)) this.diffs.push(`${at}: ${what} ${JSON.stringify(x, big)} in ASN.1, ${JSON.stringify(y, big)} in the schema`);
@@ -271,6 +285,7 @@ class Walk {
           const fl = fields.find((x) => x.name === c.name);
           if (!fl) continue;
           const here = `${at}.${c.name}`;
+          if (c.type.k === 'oid' && c.type.value) this.oidValues.set(here, c.type.value);
           diff(`${c.name}: tag`, c.tag ? [c.tag.cls, c.tag.num] : null, fl.tag === undefined ? null : [fl.cls ?? TagClass.Context, fl.tag]);
           if (a.k === 'seq') diff(`${c.name}: OPTIONAL`, c.optional, fl.optional ?? false);
           this.compare(mod, c.type, fl.type, here);
@@ -300,6 +315,10 @@ class Walk {
         const x = r as { min?: number; max?: number };
         return range(a.size, x.min, x.max);
       }
+      case 'utime': { // UTCTime: lig reads and writes it as an IA5String without constraints (see src/etsi/hi1.ts)
+        const x = r as { min?: number; max?: number };
+        return range(undefined, x.min, x.max);
+      }
       default:
         return; // GeneralizedTime, BOOLEAN, NULL, OBJECT IDENTIFIER, RELATIVE-OID: the kind is all
     }
@@ -312,7 +331,7 @@ const sortedEntries = (o: Readonly<Record<string, number>>): Array<[string, numb
 // --- the tests ---------------------------------------------------------------------------------
 
 const ASN1_DIR = path.resolve(__dirname, '..', '..', 'asn1');
-const FILES = ['LIG-PS-PDU.asn', 'LIG-IPAccessPDU.asn', 'LIG-EmailPDU.asn'];
+const FILES = ['LIG-PS-PDU.asn', 'LIG-IPAccessPDU.asn', 'LIG-EmailPDU.asn', 'LIG-HI1NotificationOperations.asn', 'LIG-HI2Operations.asn'];
 const readProfile = (): Map<string, string> => new Map(FILES.map((f) => [f, fs.readFileSync(path.join(ASN1_DIR, f), 'utf8')]));
 
 function load(texts: Map<string, string>): Map<string, Module> {
@@ -325,7 +344,9 @@ function load(texts: Map<string, string>): Map<string, Module> {
 }
 
 /** Walks the whole profile from PS-PDU against PS_PDU; returns what differs and what was never reached. */
-const SCHEMA_MODULES: ReadonlyArray<readonly [string, object]> = [['common.ts', common], ['ps-pdu.ts', psPdu], ['ip-access.ts', ipAccess], ['email.ts', email]];
+const SCHEMA_MODULES: ReadonlyArray<readonly [string, object]> = [
+  ['common.ts', common], ['ps-pdu.ts', psPdu], ['ip-access.ts', ipAccess], ['email.ts', email], ['hi1.ts', hi1],
+];
 
 function check(mods: Map<string, Module>, schemaModules = SCHEMA_MODULES): { walk: Walk; problems: string[] } {
   const walk = new Walk(mods);
@@ -352,8 +373,8 @@ const oidText = (arcs: number[] | undefined): string | undefined => arcs?.join('
 describe('asn1/ profile against the schemas of src/etsi', () => {
   const mods = load(readProfile());
 
-  it('parses the three modules of the profile', () => {
-    assert.deepEqual([...mods.keys()].sort(), ['LIG-EmailPDU', 'LIG-IPAccessPDU', 'LIG-PS-PDU']);
+  it('parses the five modules of the profile', () => {
+    assert.deepEqual([...mods.keys()].sort(), ['LIG-EmailPDU', 'LIG-HI1NotificationOperations', 'LIG-HI2Operations', 'LIG-IPAccessPDU', 'LIG-PS-PDU']);
     assert.ok(mods.get('LIG-IPAccessPDU')!.types.size >= 25);
   });
 
@@ -383,6 +404,16 @@ describe('asn1/ profile against the schemas of src/etsi', () => {
     }
   });
 
+  it('HI1: every domainID is constrained to hi1OperationId, which is HI1_OPERATION_ID', () => {
+    const { walk } = check(mods);
+    const domainIds = [...walk.oidValues].filter(([at]) => at.endsWith('.domainID'));
+    // Notification (three alternatives share it), Alarm-Indicator, National-HI1-ASN1parameters
+    assert.ok(domainIds.length >= 3, `${domainIds.length} domainID components reached`);
+    for (const [at, value] of domainIds) assert.equal(value, 'hi1OperationId', at);
+    assert.deepEqual([...new Set(walk.oidValues.values())], ['hi1OperationId']);
+    assert.equal(oidText(mods.get('LIG-HI1NotificationOperations')!.values.get('hi1OperationId')), hi1.HI1_OPERATION_ID);
+  });
+
   it("PacketReportIndications' named bits are PACKET_REPORT_INDICATIONS", () => {
     const { walk } = check(mods);
     assert.deepEqual(sortedEntries(walk.namedBits.get('PacketReportIndications') ?? {}), sortedEntries(ipAccess.PACKET_REPORT_INDICATIONS));
@@ -402,6 +433,11 @@ describe('asn1/ profile against the schemas of src/etsi', () => {
       ['a component added', 'LIG-IPAccessPDU.asn', 'framedRoutes            [26] SEQUENCE OF FramedRoute OPTIONAL', 'framedRoutes            [26] SEQUENCE OF FramedRoute OPTIONAL,\n    extra [27] NULL OPTIONAL'],
       ['a type lig lacks', 'LIG-EmailPDU.asn', '\nEND', '\nMessagingCC ::= SEQUENCE { event-identifier [1] INTEGER, ... }\nEND'],
       ['EXPLICIT TAGS', 'LIG-EmailPDU.asn', 'DEFINITIONS IMPLICIT TAGS', 'DEFINITIONS EXPLICIT TAGS'],
+      ['an HI1-Operation tag', 'LIG-HI1NotificationOperations.asn', 'liModified                      [3] Notification', 'liModified                      [6] Notification'],
+      ['a Notification size', 'LIG-HI1NotificationOperations.asn', 'target-Information              [6] OCTET STRING (SIZE (1..256))', 'target-Information              [6] OCTET STRING (SIZE (1..255))'],
+      ['the HI2 operator-Identifier size', 'LIG-HI2Operations.asn', 'operator-Identifier         [0] OCTET STRING (SIZE (1..5))', 'operator-Identifier         [0] OCTET STRING (SIZE (1..16))'],
+      ['a TimeStamp alternative', 'LIG-HI2Operations.asn', 'utcTime             [1] UTCTime', 'utcTime             [1] GeneralizedTime'],
+      ['TimeStamp made extensible', 'LIG-HI2Operations.asn', 'utcTime             [1] UTCTime\n', 'utcTime             [1] UTCTime,\n    ...\n'],
     ];
     for (const [what, file, from, to] of textEdits) {
       it(`in the ASN.1: ${what}`, () => {
