@@ -91,6 +91,16 @@ export const ERROR_CODES = {
   LIG_ERR_PROBE_SPOOL: 'The probe spool holds a record that is not the batch its index says: move the spool directory aside knowingly (its batches are then lost).',
   LIG_ERR_PROBE_CLOSED: 'The probe client was closed: open a new one.',
   LIG_ERR_PROBE_IDENTITY: 'The probe certificate is not a probe certificate (OU role), or its CN differs from the config name: issue one with `lig certs issue --role probe --name NAME`, and use that name.',
+  // --- identity tracking (src/probe/identity: RADIUS accounting, DHCP seen on the wire) -----
+  LIG_ERR_RADIUS_TRUNCATED: 'A RADIUS packet ends inside its header or an attribute, or before its Length field says: a cut capture or an IP fragment; it is counted and skipped.',
+  LIG_ERR_RADIUS_MALFORMED: 'A RADIUS packet breaks RFC 2865/2866 (Length out of range, an attribute length below 2 or past the end, a value of the wrong size, a repeated single attribute): check what sends to the accounting port; counted and skipped.',
+  LIG_ERR_RADIUS_TOO_MANY_ATTRIBUTES: 'A RADIUS packet holds more than MAX_RADIUS_ATTRIBUTES attributes: check the NAS; the packet is counted and skipped.',
+  LIG_ERR_RADIUS_MISSING: 'A RADIUS Accounting-Request lacks Acct-Status-Type, Acct-Session-Id or a NAS-IP-Address/NAS-Identifier (RFC 2866): its session cannot be named; check the NAS configuration.',
+  LIG_ERR_RADIUS_NOT_ACCOUNTING: 'A packet to a RADIUS accounting port is not an Accounting-Request (code 4): it is counted and ignored; check identity.radiusPorts if this is frequent.',
+  LIG_ERR_DHCP_TRUNCATED: 'A DHCP message ends inside its fixed header, magic cookie or an option: a cut capture or an IP fragment; it is counted and skipped.',
+  LIG_ERR_DHCP_MALFORMED: 'A DHCP message breaks RFC 2131/2132 (magic cookie, an option of the wrong size, a repeated single option): check the DHCP server or relay; counted and skipped.',
+  LIG_ERR_DHCP_TOO_MANY_OPTIONS: 'A DHCP message holds more than MAX_DHCP_OPTIONS options: the message is counted and skipped.',
+  LIG_ERR_DHCP_NOT_ETHERNET: 'A DHCP message names a client that is not an Ethernet MAC (htype 1, hlen 6): it cannot be tied to a MAC; it is counted and ignored.',
   // --- mediation core (src/mediation: tasks, numbering, encoding, journals) --------------
   LIG_ERR_MEDIATION_STATE: 'A mediator state file in dataDir (tasks.json, cins.json) is damaged: restore it from a backup; never delete it while journals hold records (task ids and CINs would change).',
   LIG_ERR_MEDIATION_IO: 'Reading or writing the mediator dataDir failed (disk full, permissions, I/O error): fix the disk, then restart the mediator.',
@@ -326,6 +336,19 @@ export class ProbeError extends LigError {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.grpcCode = options?.grpcCode;
     this.remoteCode = options?.remoteCode;
+  }
+}
+
+/**
+ * A RADIUS accounting packet or DHCP message seen on the wire is malformed or unusable
+ * (src/probe/identity). `offset` is where in the UDP payload it was found. The message never
+ * carries a username, MAC or address from the packet.
+ */
+export class IdentityPacketError extends LigError {
+  readonly offset: number;
+  constructor(code: LigErrorCode, message: string, offset: number) {
+    super(code, `${message} (at byte ${offset})`);
+    this.offset = offset;
   }
 }
 
