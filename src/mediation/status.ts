@@ -1,9 +1,12 @@
 /**
- * lig errors as gRPC statuses: the one place where ingest failures become protocol data.
+ * lig errors as gRPC statuses: the one place where ingest and admin failures become
+ * protocol data.
  *
  * Every refusal of the ingest server is a typed error (IngestError, or whatever the mediator
- * core rejected accept() with); toStatus() turns it into the status the probe receives, with
- * the lig code in trailing metadata (`lig-error-code`) so the probe can log what happened.
+ * core rejected accept() with), and so is every failed admin call (AdminError, WarrantError,
+ * the store's and the audit log's errors); toStatus() turns it into the status the client
+ * receives, with the lig code in trailing metadata (`lig-error-code`) so the probe can log
+ * what happened and the CLI can print it.
  *
  * One limit is enforced below this layer on purpose: a message over limits.maxMessageBytes is
  * refused by grpc-js from its length prefix (grpc.max_receive_message_length), before its
@@ -34,6 +37,20 @@ export const STATUS_OF: Readonly<Partial<Record<LigErrorCode, Status>>> = {
   LIG_ERR_JOURNAL_CLOSED: Status.UNAVAILABLE,
   LIG_ERR_ETSI_INVALID: Status.INVALID_ARGUMENT,
   LIG_ERR_ETSI_TOO_LARGE: Status.RESOURCE_EXHAUSTED,
+  // The admin API (provisioning/admin-service.ts) and what the warrant store and audit log raise.
+  LIG_ERR_ADMIN_DENIED: Status.PERMISSION_DENIED,
+  LIG_ERR_ADMIN_REQUEST: Status.INVALID_ARGUMENT,
+  LIG_ERR_WARRANT_INVALID: Status.INVALID_ARGUMENT,
+  LIG_ERR_WARRANT_NOT_FOUND: Status.NOT_FOUND,
+  LIG_ERR_WARRANT_STATE: Status.FAILED_PRECONDITION,
+  LIG_ERR_WARRANT_CONFLICT: Status.ALREADY_EXISTS,
+  LIG_ERR_WARRANT_FORBIDDEN: Status.PERMISSION_DENIED,
+  LIG_ERR_STORE_IO: Status.UNAVAILABLE,
+  LIG_ERR_STORE_CLOSED: Status.UNAVAILABLE,
+  LIG_ERR_AUDIT_IO: Status.UNAVAILABLE,
+  LIG_ERR_AUDIT_BROKEN: Status.DATA_LOSS,
+  LIG_ERR_MEDIATION_IO: Status.UNAVAILABLE,
+  LIG_ERR_MEDIATION_STATE: Status.INTERNAL,
 };
 
 /** The status a stream ends with for error `e`. */
