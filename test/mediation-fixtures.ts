@@ -3,9 +3,16 @@
  * agencies and intercepts as the config gives them, batches of packet events, and a reading
  * of a record back into what matters (LIID, CIN, sequence number, kind, direction, bytes).
  */
+import * as path from 'node:path';
 import type { FilesAgency, Intercept, TcpAgency } from '../src/config';
+import { Journal, type JournalOptions } from '../src/delivery/journal';
 import { decodePsPdu } from '../src/etsi';
 import { type Batch, Direction, type Event } from '../src/gen/lig/v1/ingest';
+import type { Hi } from '../src/mediation/encode-batch';
+import { type HandlerLog, MediationHandler } from '../src/mediation/handler';
+import { JournalChannel } from '../src/mediation/journal-channel';
+import { CinRegistry } from '../src/mediation/numbering';
+import { TaskIds } from '../src/mediation/tasks';
 
 /** A small deterministic PRNG (xorshift32), so property tests replay. */
 export function rng(seed: number): (n: number) => number {
@@ -113,6 +120,9 @@ export interface ReadRecord {
   data: Buffer | undefined;
   seconds: number | undefined;
   micros: number | undefined;
+  /** iri: the IRIType (iRI-Begin, …), and for an IPIRI its contents as decoded. */
+  iriType?: string;
+  access?: Record<string, any>;
 }
 
 export function readRecord(bytes: Uint8Array): ReadRecord {
@@ -135,10 +145,66 @@ export function readRecord(bytes: Uint8Array): ReadRecord {
   }
   if (p.iRIPayloadSequence) {
     const iri = p.iRIPayloadSequence[0];
-    return { ...base, kind: 'iri', direction: iri.payloadDirection, data: iri.iRIContents.iPIRIPacketReport?.report?.header?.header };
+    const access = iri.iRIContents.iPIRI?.iPIRIContents;
+    return { ...base, kind: 'iri', direction: iri.payloadDirection, data: iri.iRIContents.iPIRIPacketReport?.report?.header?.header, iriType: iri.iRIType, ...(access ? { access } : {}) };
   }
   if (p.tRIPayload && 'cINReset' in p.tRIPayload) return { ...base, kind: 'cinReset', direction: undefined, data: undefined };
   return { ...base, kind: 'other', direction: undefined, data: undefined };
 }
 
 export { Direction };
+
+// --- the core over real journals (no network), for the mediation unit tests ----------------
+
+/** The mediator core over an HI2 and an HI3 journal of agency lea-1 in `dir`, as the mediator assembles it. */
+export class TestCore {
+  private constructor(
+    readonly dir: string,
+    readonly handler: MediationHandler,
+    readonly journals: Record<Hi, Journal>,
+    readonly channels: Record<Hi, JournalChannel>,
+    readonly taskIds: TaskIds,
+    readonly cins: CinRegistry,
+  ) {}
+
+  static async open(dir: string, intercepts: Intercept[], o: { jopts?: JournalOptions; roomWaitMs?: number; log?: HandlerLog } = {}): Promise<TestCore> {
+    const taskIds = await TaskIds.open(dir);
+    const cins = await CinRegistry.open(dir);
+    const journals = { hi2: await Journal.open(path.join(dir, 'hi2'), o.jopts), hi3: await Journal.open(path.join(dir, 'hi3'), o.jopts) };
+    const channels = { hi2: new JournalChannel(journals.hi2, 'lea-1/hi2', o.roomWaitMs), hi3: new JournalChannel(journals.hi3, 'lea-1/hi3', o.roomWaitMs) };
+    const handler = await MediationHandler.create({
+      agencies: [agencyTcp()],
+      intercepts,
+      taskIds,
+      cins,
+      channel: (a, hi) => (a === 'lea-1' ? channels[hi] : undefined),
+      ...(o.log ? { log: o.log } : {}),
+    });
+    return new TestCore(dir, handler, journals, channels, taskIds, cins);
+  }
+
+  task(liid: string): bigint {
+    return this.taskIds.get('lea-1', liid)!;
+  }
+
+  /** Every record of one journal from its first unconfirmed one, as bytes. */
+  async raw(hi: Hi): Promise<Uint8Array[]> {
+    const j = this.journals[hi];
+    const out: Uint8Array[] = [];
+    for (let from = j.confirmed + 1n; ; ) {
+      const got = await j.read(from, { maxRecords: 1000 });
+      if (got.length === 0) return out;
+      out.push(...got.map((r) => r.data));
+      from = got.at(-1)!.index + 1n;
+    }
+  }
+
+  async records(hi: Hi): Promise<ReadRecord[]> {
+    return (await this.raw(hi)).map(readRecord);
+  }
+
+  async close(): Promise<void> {
+    await this.journals.hi2.close();
+    await this.journals.hi3.close();
+  }
+}

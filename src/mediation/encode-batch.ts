@@ -19,6 +19,7 @@ import { MAX_RECORD_BYTES } from '../delivery/journal';
 import { type RecordContext, type Stamp, cinResetPdu, packetHeaderReportPdu } from '../etsi/build';
 import { IpccTemplate } from '../etsi/fast-ipcc';
 import type { PayloadDirection } from '../etsi/ps-pdu';
+import { MediationError } from '../errors';
 import { type Batch, Direction } from '../gen/lig/v1/ingest';
 import type { Numbering } from './numbering';
 import { headerLength } from './packet-headers';
@@ -166,7 +167,7 @@ export class RecordEncoder {
       let pdu: Uint8Array;
       let reset: Uint8Array | undefined;
       try {
-        const ctx = this.context(share.agency, r.liid, r.cin);
+        const ctx = this.contextFor(share.agency, r.liid, r.cin);
         pdu = r.kind === 'ipcc' ? this.template(share.agency, ctx).encode(n.seq, r.stamp, r.data, r.direction) : packetHeaderReportPdu(ctx, n.seq, r.stamp, r.data, r.direction);
         if (n.reset) reset = cinResetPdu(ctx, 0, r.stamp);
       } catch {
@@ -190,12 +191,13 @@ export class RecordEncoder {
     return out;
   }
 
-  private context(agencyId: string, liid: string, cin: number): RecordContext {
+  /** The RecordContext of one communication (kept: the same object every time). Throws for an unknown agency. */
+  contextFor(agencyId: string, liid: string, cin: number): RecordContext {
     const k = `${agencyId}\u0000${liid}\u0000${cin}`;
     let ctx = this.contexts.get(k);
     if (!ctx) {
       const a = this.agencies.get(agencyId);
-      if (!a) throw new Error(`no agency ${agencyId}`);
+      if (!a) throw new MediationError('LIG_ERR_MEDIATION_NO_AGENCY', `no agency ${agencyId} is configured`);
       ctx = {
         liid,
         cin,

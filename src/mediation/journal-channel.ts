@@ -15,6 +15,14 @@
  * probe spool fail here too, until the probe resends from that batch (a lower or equal id).
  * A failed write (I/O) is terminal: the journal refuses all further appends until the
  * mediator is restarted and the journal recovered.
+ *
+ * Records the mediator makes itself (IRI-END when a warrant ends mid-session, HI1
+ * notifications) come through append(), in the same order as the batches. Such a record is
+ * not a resend of anything, so it is deduplicated only when its caller names it: `once`
+ * gives an origin (one per kind of caller) and an id that the caller increases with every
+ * record and keeps durably; the journal state keeps a watermark per origin exactly as per
+ * probe spool, so a caller that submits again after a crash what it may already have
+ * submitted gets each record once.
  */
 import { JournalError, isLigError } from '../errors';
 import type { Journal } from '../delivery/journal';
@@ -23,6 +31,26 @@ import type { Numbering } from './numbering';
 
 /** How long an append waits for room in a full journal before failing with JOURNAL_FULL. */
 export const DEFAULT_ROOM_WAIT_MS = 30_000;
+
+/**
+ * Where the watermarks of mediator-originated records live in the journal state: the
+ * "probe" `MEDIATOR_ORIGIN_PREFIX + origin`, spool ''. A NUL never occurs in a certificate
+ * name, so no probe can collide with it.
+ */
+export const MEDIATOR_ORIGIN_PREFIX = '\u0000mediator:';
+
+/** Names a mediator-originated record for deduplication: ids increase per origin, durably kept by the caller. */
+export interface Once {
+  origin: string;
+  id: bigint;
+}
+
+/** Who a stated append is for: a probe's batch, or nothing to deduplicate. */
+interface Source {
+  probe: string;
+  spool: string;
+  id: bigint;
+}
 
 export interface ChannelCounters {
   /** Stated appends made (one per batch with records for this journal). */
@@ -68,7 +96,21 @@ export class JournalChannel {
    * the batch when it is already here; appends nothing when `build` makes no record.
    */
   submit(probe: string, spool: string, id: bigint, build: (numbering: Numbering) => Uint8Array[]): Promise<void> {
-    const planned = this.tail.then(() => this.plan(probe, spool, id, build));
+    return this.enqueue({ probe, spool, id }, build);
+  }
+
+  /**
+   * Appends records the mediator makes itself, after every earlier submit() or append();
+   * resolves once they are durable. With `once`, skipped when a record of that origin with
+   * an id as high is already here (and, like a probe spool, a failure here fails the later
+   * ids of that origin until the failed id is appended again).
+   */
+  append(build: (numbering: Numbering) => Uint8Array[], once?: Once): Promise<void> {
+    return this.enqueue(once && { probe: MEDIATOR_ORIGIN_PREFIX + once.origin, spool: '', id: once.id }, build);
+  }
+
+  private enqueue(source: Source | undefined, build: (numbering: Numbering) => Uint8Array[]): Promise<void> {
+    const planned = this.tail.then(() => this.plan(source, build));
     this.tail = planned.catch(() => undefined);
     return planned.then((p) => p.durable);
   }
@@ -78,15 +120,15 @@ export class JournalChannel {
     return this.tail.then(() => undefined);
   }
 
-  private async plan(probe: string, spool: string, id: bigint, build: (n: Numbering) => Uint8Array[]): Promise<{ durable: Promise<void> }> {
+  private async plan(source: Source | undefined, build: (n: Numbering) => Uint8Array[]): Promise<{ durable: Promise<void> }> {
     if (this.failure !== undefined) throw this.failure;
-    const key = `${probe}\u0000${spool}`;
-    const b = this.broken.get(key);
-    if (b) {
-      if (id > b.from) throw b.error;
-      this.broken.delete(key); // the probe resends from the failed batch (or before it)
+    const key = source && `${source.probe}\u0000${source.spool}`;
+    const b = key === undefined ? undefined : this.broken.get(key);
+    if (b && source) {
+      if (source.id > b.from) throw b.error;
+      this.broken.delete(key!); // the probe resends from the failed batch (or before it)
     }
-    if (id <= this.state.watermark(probe, spool)) {
+    if (source && source.id <= this.state.watermark(source.probe, source.spool)) {
       this.counters.duplicateBatches++;
       return { durable: Promise.resolve() };
     }
@@ -97,7 +139,7 @@ export class JournalChannel {
         this.state.rollback();
         return { durable: Promise.resolve() };
       }
-      this.state.advance(probe, spool, id);
+      if (source) this.state.advance(source.probe, source.spool, source.id);
       const blob = this.state.encode();
       if (!this.journal.hasRoom(records, blob)) await this.waitForRoom(records, blob);
       const appended = this.journal.append(records, blob);
@@ -110,7 +152,7 @@ export class JournalChannel {
       return { durable: appended.then(() => undefined) };
     } catch (e) {
       this.state.rollback();
-      this.broken.set(key, { from: id, error: e });
+      if (source) this.broken.set(key!, { from: source.id, error: e });
       throw e;
     }
   }
