@@ -75,6 +75,8 @@ export interface Warrant extends WarrantSpec {
   /** When it stopped or expired, and who stopped it (absent for expiry). */
   endedAt?: Date;
   endedBy?: string;
+  /** Why an operator stopped it, as given to `stop` (absent when none was given, and for expiry). */
+  endReason?: string;
 }
 
 /** The operator behind a change: the certificate name and role of the admin client. */
@@ -112,3 +114,25 @@ export interface AuditEntry {
   /** Hex SHA-256 of this entry's canonical form (every field but `hash`). */
   hash: string;
 }
+
+/**
+ * Where the audit log must reach, kept in the warrant database (table audit_head): the seq
+ * and `hash` of the last entry the database has seen. A log that ends before it was cut.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
+/** Why an audit log does not verify. */
+export type AuditFailure = 'altered' | 'removed' | 'reordered' | 'truncated' | 'malformed';
+
+/**
+ * The outcome of verifying an audit log. On failure `entry` names the first bad entry by its
+ * position, which is the seq it holds in an intact log (line N holds seq N); `message` says
+ * what is wrong without quoting the entry. On success `head` is the last entry (absent for an
+ * empty log) and `beyondAnchor` how many entries follow the anchor, when one was given.
+ */
+export type AuditVerifyResult =
+  | { ok: true; entries: number; head?: AuditAnchor; beyondAnchor?: number }
+  | { ok: false; entry: number; reason: AuditFailure; message: string };
