@@ -175,6 +175,8 @@ export interface Warrant {
   activatedBy: string;
   endedAtMs?: bigint | undefined;
   endedBy: string;
+  /** Why an operator stopped it, if a reason was given. */
+  endReason: string;
 }
 
 export interface CreateWarrantRequest {
@@ -652,6 +654,7 @@ function createBaseWarrant(): Warrant {
     activatedBy: "",
     endedAtMs: undefined,
     endedBy: "",
+    endReason: "",
   };
 }
 
@@ -731,6 +734,9 @@ export const Warrant: MessageFns<Warrant> = {
     }
     if (message.endedBy !== "") {
       writer.uint32(146).string(message.endedBy);
+    }
+    if (message.endReason !== "") {
+      writer.uint32(154).string(message.endReason);
     }
     return writer;
   },
@@ -892,6 +898,14 @@ export const Warrant: MessageFns<Warrant> = {
             message.endedBy = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.endReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -958,6 +972,11 @@ export const Warrant: MessageFns<Warrant> = {
         : isSet(object.ended_by)
         ? globalThis.String(object.ended_by)
         : "",
+      endReason: isSet(object.endReason)
+        ? globalThis.String(object.endReason)
+        : isSet(object.end_reason)
+        ? globalThis.String(object.end_reason)
+        : "",
     };
   },
 
@@ -1017,6 +1036,9 @@ export const Warrant: MessageFns<Warrant> = {
     if (message.endedBy !== "") {
       obj.endedBy = message.endedBy;
     }
+    if (message.endReason !== "") {
+      obj.endReason = message.endReason;
+    }
     return obj;
   },
 
@@ -1053,6 +1075,7 @@ export const Warrant: MessageFns<Warrant> = {
       ? BigInt(object.endedAtMs)
       : undefined;
     message.endedBy = object.endedBy ?? "";
+    message.endReason = object.endReason ?? "";
     return message;
   },
 };
