@@ -198,6 +198,7 @@ export class IngestServer extends EventEmitter {
       connected: false,
       since: undefined,
       batchesAccepted: 0,
+      lastBatchAt: undefined,
       duplicatesSkipped: 0,
       lastAcked: 0n,
       durableThrough: 0n,

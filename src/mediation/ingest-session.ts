@@ -29,6 +29,8 @@ export interface ProbeRecord {
   since: Date | undefined;
   /** New batches made durable by the core (duplicates not counted), since the server started. */
   batchesAccepted: number;
+  /** When the last of those was made durable; undefined: none since the server started. */
+  lastBatchAt: Date | undefined;
   /** Batches acknowledged without accept() because they were already durable. */
   duplicatesSkipped: number;
   /** Last batch id acknowledged to the probe; 0n: none yet. */
@@ -228,6 +230,7 @@ export class IngestSession {
     p.done = true;
     this.release(p);
     this.record.batchesAccepted++;
+    this.record.lastBatchAt = new Date();
     this.advance();
   }
 
