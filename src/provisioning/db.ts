@@ -16,15 +16,18 @@ import { LigError, StoreError } from '../errors';
 import { MIGRATIONS, Migration } from './migrations';
 
 export const DATABASE_FILE = 'warrants.db';
-/** How long a statement waits for a lock held by another connection (e.g. a reader) before failing. */
+/** How long a write waits for a lock another connection holds before failing (default; see openDatabase). */
 export const DATABASE_BUSY_TIMEOUT_MS = 5000;
 
 export function databasePath(dataDir: string): string {
   return path.join(dataDir, DATABASE_FILE);
 }
 
-/** Opens (creating if needed) and migrates the database; `migrations` is for tests of older or newer code. */
-export function openDatabase(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): Database.Database {
+/**
+ * Opens (creating if needed) and migrates the database. `migrations` is for tests of older or
+ * newer code; `busyTimeoutMs` overrides DATABASE_BUSY_TIMEOUT_MS.
+ */
+export function openDatabase(dataDir: string, migrations: readonly Migration[] = MIGRATIONS, opts: { busyTimeoutMs?: number } = {}): Database.Database {
   checkList(migrations);
   const file = databasePath(dataDir);
   let db: Database.Database;
@@ -42,7 +45,7 @@ export function openDatabase(dataDir: string, migrations: readonly Migration[] =
     throw new StoreError('LIG_ERR_STORE_IO', `cannot open the warrant database ${file}`, { cause: err });
   }
   try {
-    db.pragma(`busy_timeout = ${DATABASE_BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DATABASE_BUSY_TIMEOUT_MS))}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new StoreError('LIG_ERR_STORE_IO', `the warrant database ${file} cannot use WAL (journal_mode is ${String(mode)})`);
     db.pragma('synchronous = FULL');

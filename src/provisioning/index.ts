@@ -8,7 +8,7 @@ export { AuditLog, AUDIT_LOG_FILE, AUDIT_READ_CHUNK_BYTES, MAX_AUDIT_ACTION_LENG
 export type { AnchorSink, AuditAppend, AuditHead } from './audit-log';
 export { AuditVerifier, GENESIS_PREV, MAX_AUDIT_ENTRY_BYTES, MAX_AUDIT_VALUE_DEPTH, canonicalJson, verifyAudit } from './audit-chain';
 export type { VerifierOptions, VerifyFrom } from './audit-chain';
-export { DATABASE_FILE, databasePath, openDatabase, schemaVersion } from './db';
+export { DATABASE_BUSY_TIMEOUT_MS, DATABASE_FILE, databasePath, openDatabase, schemaVersion } from './db';
 export { MIGRATIONS } from './migrations';
 export type { Migration } from './migrations';
 export { MAX_ACTOR_NAME_LENGTH, MEDIATOR_ACTOR, WarrantStore } from './warrant-store';

@@ -39,6 +39,8 @@ export interface WarrantStoreOptions {
   agencies: readonly string[];
   audit: AuditLog;
   clock?: () => Date;
+  /** How long a write waits for another connection's lock (default DATABASE_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
 }
 
 export class WarrantStore {
@@ -54,7 +56,7 @@ export class WarrantStore {
 
   /** Opens DATADIR/warrants.db, reconciles it with the audit log (see above) and keeps the log's anchor. */
   static open(dataDir: string, opts: WarrantStoreOptions): WarrantStore {
-    const db = openDatabase(dataDir);
+    const db = openDatabase(dataDir, undefined, opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: opts.busyTimeoutMs });
     try {
       const store = new WarrantStore(db, opts.audit, [...opts.agencies], opts.clock ?? (() => new Date()));
       store.reconcile();
