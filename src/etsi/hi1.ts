@@ -14,6 +14,7 @@
  * OCTET STRING of ASCII digits.
  */
 import { EtsiError, EtsiLimitError } from '../errors';
+import { UNKNOWN } from '../ber/decode';
 import { choice, enumerated, f, gtime, ia5, octets, oid, opt, printable, seq } from '../ber/schema';
 import { LI_DOMAIN } from './common';
 
@@ -255,6 +256,14 @@ export type HI1Operation =
 /** What happened to the warrant: the alternative of HI1-Operation that says so. */
 export const HI1_EVENTS = { activated: 'liActivated', deactivated: 'liDeactivated', modified: 'liModified' } as const;
 export type Hi1Event = keyof typeof HI1_EVENTS;
+
+/** The alternative a decoded HI1-Operation holds, e.g. `liActivated`; one newer than lig's profile as `unknown [9]`. */
+export function hi1OperationName(op: unknown): string {
+  const [name, v] = op !== null && typeof op === 'object' ? Object.entries(op)[0] ?? [] : [];
+  if (name === undefined) return '(none)';
+  if (name === UNKNOWN) return `unknown ${(v as { tag?: string } | undefined)?.tag ?? ''}`.trim();
+  return name;
+}
 
 /** What a Notification is made of, as the mediator knows it. */
 export interface NotificationInputs {

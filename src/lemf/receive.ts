@@ -7,6 +7,7 @@
 import { ReadLimits } from '../ber/constants';
 import { LigError } from '../errors';
 import { Stamp } from '../etsi/build';
+import { hi1OperationName } from '../etsi/hi1';
 import { toJsonValue } from '../etsi/json';
 import { PsPdu } from '../etsi/ps-pdu';
 import { decodePsPdu } from '../etsi/stream';
@@ -65,7 +66,8 @@ export class Receiver {
     const liid = Buffer.from(h.lawfulInterceptionIdentifier as Uint8Array);
     const cin = h.communicationIdentifier.communicationIdentityNumber;
     const payload = pdu.payload as Record<string, unknown>;
-    const kind: SequenceKind | undefined = 'iRIPayloadSequence' in payload ? 'IRI' : 'cCPayloadSequence' in payload ? 'CC' : undefined;
+    const kind: SequenceKind | undefined =
+      'iRIPayloadSequence' in payload ? 'IRI' : 'cCPayloadSequence' in payload ? 'CC' : 'hI1-Operation' in payload ? 'HI1' : undefined;
     if (kind) {
       const v = this.tracker.check(streamKey(liid.toString('hex'), cin, kind), h.sequenceNumber);
       if (v.kind === 'duplicate') {
@@ -82,7 +84,11 @@ export class Receiver {
       }
       const counts = (this.counters.records[liid.toString('hex')] ??= { label: liidLabel(liid), iri: 0, cc: 0, ccPackets: 0 });
       if (kind === 'IRI') counts.iri++;
-      else {
+      else if (kind === 'HI1') {
+        const op = hi1OperationName(payload['hI1-Operation']);
+        const hi1 = (counts.hi1 ??= {});
+        hi1[op] = (hi1[op] ?? 0) + 1;
+      } else {
         counts.cc++;
         const packets = ccPackets(pdu, this.opts.now());
         counts.ccPackets += packets.length;

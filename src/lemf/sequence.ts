@@ -1,5 +1,7 @@
 /**
- * Sequence number checking, per stream: one stream per (LIID, CIN, IRI or CC). Numbers run
+ * Sequence number checking, per stream: one stream per (LIID, CIN, IRI or CC), and one per
+ * LIID for its HI1 notifications (they carry no CIN: they concern the warrant, not a
+ * communication). Numbers run
  * from 0 without gaps (TS 102 232-1 clause 5.2.4 numbers the PDUs of a CIN); a number seen
  * before is a duplicate (a resend after a reconnect), a jump leaves a gap. Numbers that fill
  * a gap later are "late", not duplicates. Pure: numbers in, verdicts out; the state is plain
@@ -12,7 +14,7 @@ export const MAX_OPEN_GAPS_PER_STREAM = 1024;
 /** Largest sequence number (INTEGER (0..4294967295)). */
 export const MAX_SEQUENCE_NUMBER = 4294967295;
 
-export type SequenceKind = 'IRI' | 'CC';
+export type SequenceKind = 'IRI' | 'CC' | 'HI1';
 
 /** What one stream knows: the next number expected, and the gaps still open (inclusive ranges, oldest first). */
 export interface StreamState {

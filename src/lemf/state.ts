@@ -24,13 +24,15 @@ export interface LiidCounts {
   cc: number;
   /** IP packets written to the LIID's pcap. */
   ccPackets: number;
+  /** HI1 notifications by HI1-Operation alternative (liActivated, liDeactivated, liModified, …); absent until the first. */
+  hi1?: Record<string, number>;
 }
 
 /** A jump in a stream's sequence numbers: `from`..`to` (inclusive) were not received then. */
 export interface GapRecord {
   liid: string;
   cin: number | null;
-  kind: 'IRI' | 'CC';
+  kind: 'IRI' | 'CC' | 'HI1';
   from: number;
   to: number;
   hi: 'hi2' | 'hi3';
@@ -87,7 +89,10 @@ function invalid(s: unknown): string | undefined {
   for (const k of Object.keys(emptyCounters()) as Array<keyof Counters>) {
     if (k === 'records') {
       if (!isObject(c.records)) return 'counters.records is malformed';
-      for (const r of Object.values(c.records)) if (!isObject(r) || typeof r.label !== 'string' || !isCount(r.iri) || !isCount(r.cc) || !isCount(r.ccPackets)) return 'counters.records is malformed';
+      for (const r of Object.values(c.records)) {
+        if (!isObject(r) || typeof r.label !== 'string' || !isCount(r.iri) || !isCount(r.cc) || !isCount(r.ccPackets)) return 'counters.records is malformed';
+        if (r.hi1 !== undefined && (!isObject(r.hi1) || !Object.values(r.hi1).every(isCount))) return 'counters.records is malformed';
+      }
     } else if (k === 'gapList') {
       if (!Array.isArray(c.gapList)) return 'counters.gapList is malformed';
     } else if (!isCount(c[k])) return `counters.${k} is malformed`;
