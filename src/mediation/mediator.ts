@@ -7,6 +7,14 @@
  * Start-up order makes every identifier durable before it can be used: task ids and CINs
  * first, then the journals (whose states hold the counters), then delivery, and only then
  * the ingest server. close() goes the other way: no more batches, then journals flushed.
+ *
+ * Provisioning (src/provisioning/provisioning.ts): the warrant store and audit log open
+ * first; once the core exists the warrants in force are applied (intercepts = the config's
+ * static ones + warrants in force, handler.setIntercepts on every change, at start and end
+ * times too), before ingest listens; the admin server (config `admin`) starts last and
+ * closes first. Delivery start/stop per agency and certificate refusals go on the audit log;
+ * a warrant entering, changing or leaving force sends its agency an HI1 notification on HI2
+ * when the agency has hi1Notifications.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -16,8 +24,12 @@ import { FileSink, type FileSinkStats } from '../delivery/files';
 import { Journal } from '../delivery/journal';
 import { MIN_MAX_BYTES, MIN_SEGMENT_BYTES } from '../delivery/journal/options';
 import { ConfigError } from '../errors';
+import { hi1Enabled, notifyHi1 } from '../provisioning/hi1-notify';
+import { Provisioning } from '../provisioning/provisioning';
+import { withWarrants } from '../provisioning/warrant-schedule';
 import type { Hi } from './encode-batch';
 import { MediationHandler, type HandlerCounters, type HandlerLog } from './handler';
+import type { AgencyView, ProbeView } from '../provisioning/admin-service';
 import { IngestServer, type ProbeState } from './ingest-server';
 import { type ChannelCounters, JournalChannel } from './journal-channel';
 import { CinRegistry } from './numbering';
@@ -36,6 +48,8 @@ export interface MediatorOptions {
   deliveryTuning?: LinkOptions['tuning'];
   /** How long an append waits for room in a full journal (default DEFAULT_ROOM_WAIT_MS). */
   roomWaitMs?: number;
+  /** Start the admin server when config.admin is set (default true). */
+  admin?: boolean;
 }
 
 /** One journal of an agency, as status shows it. */
@@ -104,6 +118,7 @@ export class Mediator {
     private readonly parts: Map<string, AgencyParts>,
     private readonly delivery: Delivery,
     readonly ingest: IngestServer | undefined,
+    readonly provisioning: Provisioning,
   ) {}
 
   /** Opens everything from `config` and starts delivering and serving. */
@@ -116,6 +131,7 @@ export class Mediator {
     const parts = new Map<string, AgencyParts>();
     let delivery: Delivery | undefined;
     let ingest: IngestServer | undefined;
+    const provisioning = Provisioning.open({ dataDir: config.dataDir, agencies: config.agencies, staticIntercepts: config.intercepts, log });
     try {
       for (const agency of config.agencies) {
         const p: AgencyParts = { agency, journals: {}, channels: {} };
@@ -134,7 +150,12 @@ export class Mediator {
         channel: (agency, hi) => parts.get(agency)?.channels[hi],
         log,
       });
+      await provisioning.startSchedule({
+        apply: (inForce) => handler.setIntercepts(withWarrants(config.intercepts, inForce, log)),
+        onTransition: (t) => void notifyHi1(handler, config.agencies, t, log),
+      });
       delivery = new Delivery(config, { journalFor: (agency, hi) => parts.get(agency)!.journals[hi]!, tuning: opts.deliveryTuning });
+      provisioning.watchDelivery(delivery.links);
       for (const p of parts.values()) {
         const a = p.agency;
         if (a.delivery !== 'files') continue;
@@ -149,14 +170,72 @@ export class Mediator {
           limits: { maxMessageBytes: config.limits.maxMessageBytes, maxBatchEvents: config.limits.maxBatchEvents },
           log,
         });
+        provisioning.watchIngest(ingest);
       }
-      return new Mediator(config, handler, parts, delivery, ingest);
+      const mediator = new Mediator(config, handler, parts, delivery, ingest, provisioning);
+      if (config.admin && opts.admin !== false) {
+        await provisioning.listenAdmin({
+          admin: config.admin,
+          staticIntercepts: config.intercepts,
+          agencies: () => mediator.agencyViews(),
+          probes: () => mediator.probeViews(),
+        });
+      }
+      return mediator;
     } catch (e) {
+      await provisioning.closeAdmin().catch(() => undefined);
       await ingest?.close({ force: true }).catch(() => undefined);
       await delivery?.close().catch(() => undefined);
+      provisioning.close();
       await closeParts(parts);
       throw e;
     }
+  }
+
+  /** Where the admin server listens (its port when config asked for port 0); undefined without one. */
+  get adminAddress(): { host: string; port: number } | undefined {
+    return this.provisioning.adminAddress;
+  }
+
+  /** The agencies as the admin API shows them: per interface its delivery state and backlog. */
+  agencyViews(): AgencyView[] {
+    return this.status().agencies.map((a) => ({
+      id: a.id,
+      delivery: a.delivery,
+      hi1Notifications: hi1Enabled(this.parts.get(a.id)!.agency),
+      interfaces: a.journals.map((j) => {
+        const link = a.links?.find((l) => l.hi === j.hi);
+        const agency = this.parts.get(a.id)!.agency;
+        const dir = agency.delivery === 'files' ? agency.files.dir : '';
+        return {
+          hi: j.hi,
+          status: link ? link.status : (a.files?.status ?? 'closed'),
+          connected: link ? link.status === 'connected' : a.files?.status === 'running',
+          remote: link ? link.remote : dir,
+          backlogRecords: j.backlogRecords,
+          backlogBytes: j.backlogBytes,
+          lastDelivery: this.provisioning.lastDelivery(a.id, j.hi),
+          lastError: j.failed ?? link?.lastError ?? (a.files?.lastError && { code: a.files.lastError.code, message: a.files.lastError.message }),
+        };
+      }),
+    }));
+  }
+
+  /** The probes as the admin API shows them. */
+  probeViews(): ProbeView[] {
+    return (this.ingest?.probes() ?? []).map((p) => ({
+      name: p.name,
+      connected: p.connected,
+      sourceKind: p.sourceKind,
+      softwareVersion: p.softwareVersion,
+      lastBatch: p.lastBatchAt,
+      since: p.since,
+      batchesAccepted: p.batchesAccepted,
+      accepting: p.accepting,
+      queued: p.queued,
+      peer: p.peer,
+      lastError: p.lastError,
+    }));
   }
 
   /** Where the ingest server listens (its port when config asked for port 0). */
@@ -208,8 +287,10 @@ export class Mediator {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.provisioning.closeAdmin();
       await this.ingest?.close();
       await this.delivery.close();
+      this.provisioning.close();
       await closeParts(this.parts);
     })();
     return this.closing;
