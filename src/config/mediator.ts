@@ -56,6 +56,8 @@ export const DEFAULT_DOMAIN_ID_VERSION = 40;
 export const MIN_DOMAIN_ID_VERSION = 17;
 export const MAX_DOMAIN_ID_VERSION = 40;
 export const DEFAULT_PDU_ACK = false;
+/** HI1 notifications (TS 101 671 liActivated/liModified/liDeactivated on HI2) are sent only to agencies that ask. */
+export const DEFAULT_HI1_NOTIFICATIONS = false;
 export const DEFAULT_ROTATE_BYTES: Bytes = 64 * 2 ** 20;
 export const DEFAULT_ROTATE_INTERVAL: Milliseconds = 3_600_000;
 /** TS 102 232-1 LawfulInterceptionIdentifier is OCTET STRING (SIZE (1..25)). */
@@ -102,6 +104,11 @@ export interface TcpAgency extends AgencyCommon {
   keepalive: { interval: Milliseconds; wait: Milliseconds };
   /** The agency acknowledges PDUs (TS 102 232-1 PDU acknowledgement). */
   pduAck: boolean;
+  /**
+   * Send the agency an HI1 notification on HI2 when one of its warrants is activated, modified
+   * or deactivated. A loaded config always has it (default DEFAULT_HI1_NOTIFICATIONS); absent means false.
+   */
+  hi1Notifications?: boolean;
 }
 
 export interface FilesAgency extends AgencyCommon {
@@ -171,6 +178,7 @@ const agency = variant(
         { interval: DEFAULT_KEEPALIVE_INTERVAL, wait: DEFAULT_KEEPALIVE_WAIT },
       ),
       pduAck: withDefault(boolean(), DEFAULT_PDU_ACK),
+      hi1Notifications: withDefault(boolean(), DEFAULT_HI1_NOTIFICATIONS),
     },
     files: {
       files: object({

@@ -15,6 +15,7 @@ import {
   ConfigReadError,
   ConfigSyntaxError,
   DEFAULT_DOMAIN_ID_VERSION,
+  DEFAULT_HI1_NOTIFICATIONS,
   DEFAULT_JOURNAL_BYTES,
   DEFAULT_KEEPALIVE_INTERVAL,
   DEFAULT_KEEPALIVE_WAIT,
@@ -62,6 +63,7 @@ agencies:
     networkElementId: NE-7
     domainIdVersion: 35
     pduAck: true
+    hi1Notifications: true
   - id: lea-2
     country: US
     delivery: files
@@ -154,6 +156,7 @@ describe('config: mediator', () => {
           networkElementId: 'NE-7',
           domainIdVersion: 35,
           pduAck: true,
+          hi1Notifications: true,
         },
         {
           id: 'lea-2',
@@ -214,6 +217,8 @@ describe('config: mediator', () => {
     assert.equal(DEFAULT_DOMAIN_ID_VERSION, 40);
     assert.equal(tcp.pduAck, DEFAULT_PDU_ACK);
     assert.equal(DEFAULT_PDU_ACK, false);
+    assert.equal(tcp.hi1Notifications, DEFAULT_HI1_NOTIFICATIONS);
+    assert.equal(DEFAULT_HI1_NOTIFICATIONS, false);
     assert.equal(tcp.networkElementId, undefined);
     assert.deepEqual(files.files.rotate, { bytes: DEFAULT_ROTATE_BYTES, interval: DEFAULT_ROTATE_INTERVAL });
     assert.equal(c.intercepts[0]!.probes, undefined);
@@ -274,6 +279,8 @@ describe('config: mediator', () => {
       ['domainIdVersion 41', (c) => (c.agencies[0].domainIdVersion = 41), 'agencies[0].domainIdVersion', /from 17 to 40/],
       ['domainIdVersion string', (c) => (c.agencies[0].domainIdVersion = '40'), 'agencies[0].domainIdVersion', /got "40"/],
       ['pduAck not a boolean', (c) => (c.agencies[0].pduAck = 'yes'), 'agencies[0].pduAck', /expected true or false, got "yes"/],
+      ['hi1Notifications not a boolean', (c) => (c.agencies[0].hi1Notifications = 1), 'agencies[0].hi1Notifications', /expected true or false, got number 1/],
+      ['hi1Notifications for files delivery', (c) => (c.agencies[1].hi1Notifications = true), 'agencies[1].hi1Notifications', /applies only when delivery is "tcp"/],
       ['files section missing', (c) => delete c.agencies[1].files, 'agencies[1].files', /is required/],
       ['files dir missing', (c) => delete c.agencies[1].files.dir, 'agencies[1].files.dir', /is required/],
       ['rotate interval bad', (c) => (c.agencies[1].files.rotate = { interval: 'hourly' }), 'agencies[1].files.rotate.interval', /duration/],
