@@ -24,6 +24,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditError, LigError } from '../errors';
 import { AUDIT_ROLES, AuditVerifier, GENESIS_PREV, MAX_AUDIT_ENTRY_BYTES, VerifierOptions, checkLine, sealEntry, sha256Hex } from './audit-chain';
+import { WARRANT_AUDIT_ACTIONS } from './types';
 import type { Actor, AuditAnchor, AuditEntry, AuditVerifyResult } from './types';
 
 export const AUDIT_LOG_FILE = 'audit.log';
@@ -124,8 +125,14 @@ export class AuditLog {
     this.sink = sink;
   }
 
-  /** Appends an entry; returns once it is durable (written and fsync'ed). */
+  /**
+   * Appends an entry; returns once it is durable (written and fsync'ed). Warrant changes
+   * (WARRANT_AUDIT_ACTIONS) are refused here: the warrant store records them.
+   */
   append(e: AuditAppend): AuditEntry {
+    if ((WARRANT_AUDIT_ACTIONS as readonly string[]).includes(e?.action)) {
+      throw new AuditError('LIG_ERR_AUDIT_INVALID', `${e.action} is recorded by the warrant store only: change warrants through it`);
+    }
     return this.appendThen(e, this.sink);
   }
 

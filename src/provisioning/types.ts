@@ -92,6 +92,12 @@ export function isInForce(w: Warrant, now: Date): boolean {
   return now.getTime() < w.endTime.getTime();
 }
 
+/**
+ * The audit actions of warrant changes. Only the warrant store records them (AuditLog.append
+ * refuses them), since the store rolls them forward into the database when it opens.
+ */
+export const WARRANT_AUDIT_ACTIONS = ['warrant.create', 'warrant.activate', 'warrant.modify', 'warrant.stop', 'warrant.expire'] as const;
+
 /** One audit entry as written (see audit-log.ts for the chaining). */
 export interface AuditEntry {
   /** 1, 2, 3, … without gaps. */

@@ -25,7 +25,7 @@ import { AuditError, LigError, StoreError, WarrantError } from '../errors';
 import { AuditVerifier, VerifyFrom, checkLine, sha256Hex } from './audit-chain';
 import type { AuditHead, AuditLog } from './audit-log';
 import { openDatabase } from './db';
-import { WARRANT_STATES, isInForce } from './types';
+import { WARRANT_AUDIT_ACTIONS, WARRANT_STATES, isInForce } from './types';
 import type { Actor, AuditAnchor, AuditEntry, AuditVerifyResult, Warrant, WarrantChange, WarrantSpec, WarrantState } from './types';
 import { WARRANT_COLUMNS, WarrantRow, rowToWarrant, warrantFromJson, warrantToJson, warrantToRow } from './warrant-rows';
 import { validateStopReason, validateWarrantChange, validateWarrantSpec } from './warrant-validate';
@@ -266,7 +266,7 @@ export class WarrantStore {
 
   /** Applies a warrant change from the log unless the row already has it. */
   private rollForward(e: AuditEntry): void {
-    if (!e.action.startsWith('warrant.')) return;
+    if (!(WARRANT_AUDIT_ACTIONS as readonly string[]).includes(e.action)) return;
     const m = /^warrant\/(\d+)$/.exec(e.subject);
     const w = warrantFromJson(e.after);
     if (!m || !w || w.id !== Number(m[1])) {

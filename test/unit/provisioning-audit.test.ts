@@ -25,7 +25,8 @@ function fill(log: AuditLog, clock: TestClock, n = 4): AuditEntry[] {
   for (let i = 0; i < n; i++) {
     clock.advance(1000);
     if (i % 2 === 0) {
-      out.push(log.append({ actor: ADMIN, action: 'warrant.modify', subject: `warrant/${i}`, before: { ...spec(), version: i }, after: { ...spec(), version: i + 1, note: 'é€😀' } }));
+      const e = { actor: ADMIN, action: 'warrant.modify', subject: `warrant/${i}`, before: { ...spec(), version: i }, after: { ...spec(), version: i + 1, note: 'é€😀' } };
+      out.push(log.appendThen(e, undefined));
     } else out.push(log.append({ actor: MEDIATOR, action: 'delivery.start', subject: 'agency/fbi' }));
   }
   return out;
@@ -236,13 +237,16 @@ describe('provisioning: audit log', () => {
       [{ after: 'x'.repeat(MAX_AUDIT_ENTRY_BYTES) }, 'LIG_ERR_AUDIT_TOO_LARGE'],
     ];
     for (const [over, code] of cases) {
-      assert.throws(() => log.append({ actor: ADMIN, action: 'warrant.create', subject: 'warrant/1', ...over } as never), { code }, JSON.stringify(Object.keys(over)));
+      assert.throws(() => log.append({ actor: ADMIN, action: 'delivery.start', subject: 'agency/fbi', ...over } as never), { code }, JSON.stringify(Object.keys(over)));
     }
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     assert.throws(() => log.append({ actor: ADMIN, action: 'x', subject: 'y', after: cyclic }), { code: 'LIG_ERR_AUDIT_INVALID' });
+    for (const action of ['warrant.create', 'warrant.activate', 'warrant.modify', 'warrant.stop', 'warrant.expire']) {
+      assert.throws(() => log.append({ actor: ADMIN, action, subject: 'warrant/1' }), { code: 'LIG_ERR_AUDIT_INVALID' }, `${action} is the store's`);
+    }
     assert.equal(fs.statSync(file()).size, size);
-    assert.equal(log.append({ actor: ADMIN, action: 'warrant.create', subject: 'warrant/1' }).seq, 2, 'still usable');
+    assert.equal(log.append({ actor: ADMIN, action: 'warrant.show', subject: 'warrant/1' }).seq, 2, 'still usable');
   });
 
   it('a line longer than MAX_AUDIT_ENTRY_BYTES is malformed, also when streamed', () => {
