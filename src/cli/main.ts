@@ -15,8 +15,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   certs: { summary: 'make a CA and certificates (init), or add one (issue)', load: async () => (require('./certs') as typeof import('./certs')).command },
   lemf: { summary: 'reference agency collector (LEMF): receive, store, check and answer HI2/HI3', load: async () => (require('./lemf') as typeof import('./lemf')).command },
   mediator: { summary: 'mediation server: probe ingest, journals, delivery to agencies', load: async () => (require('./mediator') as typeof import('./mediator')).command },
-  probe: { summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator', load: async () => (require('./probe') as typeof import('./probe')).command },
+  probe: { summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator; list: the probes the mediator knows', load: async () => (require('./probe') as typeof import('./probe')).command },
   demo: { summary: 'the whole chain on loopback (probe, mediator, LEMF) on a bundled capture', load: async () => (require('./demo') as typeof import('./demo')).command },
+  warrant: { summary: 'warrants through the admin API: add, activate, modify, stop, list, show', load: async () => (require('./warrant') as typeof import('./warrant')).command },
+  agency: { summary: 'agencies and their delivery state, through the admin API (list)', load: async () => (require('./agency') as typeof import('./agency')).command },
+  audit: { summary: 'verify the audit log\'s hash chain, offline (--file) or through the admin API (verify)', load: async () => (require('./audit') as typeof import('./audit')).command },
 };
 
 function usage(): string {

@@ -1,6 +1,7 @@
 /**
  * `lig mediator --config lig.yaml`: the mediation server. Prints where ingest listens
- * (`ingest listening on 127.0.0.1:50051`) and one status line per agency, logs to stderr at
+ * (`ingest listening on 127.0.0.1:50051`), one status line per agency and, with an admin
+ * listener, `admin listening on 127.0.0.1:50052`; logs to stderr at
  * the config's log.level, and on SIGINT or SIGTERM closes gracefully (no more batches; what
  * was acknowledged is durable) and prints the status lines once more. The mediator itself
  * lives in src/mediation; this file is flags and process signals.
@@ -31,6 +32,8 @@ export const command: Command = {
     const at = mediator.ingestAddress!;
     io.out(`ingest listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`);
     for (const a of mediator.status().agencies) io.out(agencyLine(a));
+    const admin = mediator.adminAddress;
+    if (admin) io.out(`admin listening on ${admin.host.includes(':') ? `[${admin.host}]` : admin.host}:${admin.port}`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);

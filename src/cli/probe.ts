@@ -14,6 +14,9 @@
  * command exits 0 once every matching packet is acknowledged by the mediator. SIGINT or
  * SIGTERM stops capture, flushes and waits a bounded time for acknowledgements (what is not
  * acknowledged stays in the spool for the next start), then exits 0.
+ *
+ * `lig probe list [--json]` is another thing: the probes the mediator knows, through its
+ * admin API (see probe-list below and admin-flags.ts).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,7 +28,10 @@ import { identityOf, loadTlsMaterial } from '../pki';
 import { ProbeAgent, formatAgentStatus, type AgentEnd } from '../probe/agent';
 import type { ProbeLogLevel } from '../probe/client';
 import { FlagSpec, need, parseArgs, parseCommandFlags, str } from './args';
-import type { Command } from './command';
+import type { Command, Io } from './command';
+import type { Probe } from '../gen/lig/v1/admin';
+import { ADMIN_FLAGS, withAdminClient } from './admin-flags';
+import { table, timeJson, timeText } from './table';
 
 /** Flags that say what --config says, so they cannot be combined with it. */
 const CONNECTION_FLAGS = ['mediator', 'source', 'ca', 'cert', 'key', 'servername', 'spool'] as const;
@@ -98,8 +104,9 @@ function softwareVersion(): string {
 const hostPortText = (h: { host: string; port: number }) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
 
 export const command: Command = {
-  summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator',
+  summary: 'capture probe: match targets in a capture or live traffic, stream them to the mediator; `list`: the probes the mediator knows',
   run: async (argv, io) => {
+    if (argv[0] === 'list') return listProbes(argv.slice(1), io);
     const p = parseCommandFlags(argv, FLAGS, SYNOPSIS, io.out);
     if (!p) return 0;
     const configFile = str(p, 'config');
@@ -161,3 +168,56 @@ export const command: Command = {
     return 0;
   },
 };
+
+// --- lig probe list ------------------------------------------------------------------------
+
+const LIST_FLAGS: Record<string, FlagSpec> = {
+  ...ADMIN_FLAGS,
+  json: { help: 'print JSON (for scripts) instead of a table' },
+  help: { help: 'show this help' },
+};
+
+const LIST_SYNOPSIS = 'lig probe list [--json] [--admin HOST:PORT] (--certs DIR [--name NAME] | --ca CA --cert CERT --key KEY)';
+
+/** `lig probe list`: every probe seen since the mediator started, connected or not, with its last batch. */
+async function listProbes(argv: string[], io: Io): Promise<number> {
+  const p = parseCommandFlags(argv, LIST_FLAGS, LIST_SYNOPSIS, io.out);
+  if (!p) return 0;
+  const probes = await withAdminClient(p, (c) => c.listProbes());
+  if (p.flags.json === true) {
+    io.out(JSON.stringify(probes.map(probeJson), null, 2));
+    return 0;
+  }
+  if (probes.length === 0) {
+    io.out('no probe has connected since the mediator started');
+    return 0;
+  }
+  const rows = probes.map((x) => [
+    x.name,
+    x.connected ? 'yes' : 'no',
+    x.sourceKind || '-',
+    x.softwareVersion || '-',
+    timeText(x.lastBatchMs),
+    String(x.batchesAccepted),
+    String(x.queued),
+    x.lastErrorCode || '-',
+  ]);
+  for (const line of table(['PROBE', 'CONNECTED', 'SOURCE', 'VERSION', 'LAST BATCH', 'BATCHES', 'QUEUED', 'LAST ERROR'], rows)) io.out(line);
+  return 0;
+}
+
+function probeJson(x: Probe): Record<string, unknown> {
+  return {
+    name: x.name,
+    connected: x.connected,
+    sourceKind: x.sourceKind,
+    softwareVersion: x.softwareVersion,
+    lastBatch: timeJson(x.lastBatchMs),
+    since: timeJson(x.sinceMs),
+    batchesAccepted: Number(x.batchesAccepted),
+    accepting: Number(x.accepting),
+    queued: Number(x.queued),
+    peer: x.peer,
+    lastError: x.lastErrorCode ? { code: x.lastErrorCode, message: x.lastErrorMessage } : null,
+  };
+}
