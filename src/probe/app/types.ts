@@ -28,7 +28,11 @@ export interface AppEvent {
   fields: Record<string, string>;
   /** Keys of `fields` that are content, not addressing: dropped for IRI-only tasks. */
   contentFields?: readonly string[];
-  /** E-mail: the message as sent (RFC 5322 text after DATA, dot-unstuffed). Content only. */
+  /**
+   * E-mail: the message as sent (SMTP: the RFC 5322 text after DATA, dot-unstuffed) or as
+   * downloaded (POP3 RETR/TOP, IMAP FETCH literal). Content only: never for IRI-only tasks.
+   * Bounded by the analyser's content limit (`contentTruncated` says when it was cut).
+   */
   content?: Uint8Array;
 }
 
@@ -44,6 +48,19 @@ export interface StreamAnalyser {
   onGap(side: FlowSide, bytes: number): void;
   /** The connection ended (FIN/RST/idle): events still pending, e.g. an unfinished mail. */
   onEnd(timeUs: bigint): AppEvent[];
+  /** What this analyser skipped and reported (shared by every analyser of one protocol in a flow table). */
+  readonly counters: AppCounters;
+}
+
+/**
+ * A datagram analyser: one per UDP flow and protocol (DNS, BitTorrent's UDP tracker and DHT).
+ * Each datagram stands alone; there is no reassembly and no gap.
+ */
+export interface DatagramAnalyser {
+  readonly protocol: string;
+  /** One datagram's payload from `side`. Returns the events it completed. */
+  onDatagram(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[];
+  readonly counters: AppCounters;
 }
 
 /** Counters every analyser keeps (no addresses, no content). */
