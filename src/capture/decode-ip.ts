@@ -196,3 +196,19 @@ export function decodeIpv6(b: Uint8Array, off: number, macs: MacOffsets = NO_MAC
   ports(out);
   return out;
 }
+
+/**
+ * The UDP payload of a decoded packet: a view into the frame from after the 8-octet UDP
+ * header, as long as the UDP length says (a length of 0, RFC 2675 jumbograms, or the
+ * capture, whichever is shorter, ends it). Undefined when the packet is not UDP, is a later
+ * fragment, its UDP header was not captured, or its UDP length is 1..7 (malformed).
+ */
+export function udpPayload(p: DecodedPacket): Uint8Array | undefined {
+  const at = p.transportOffset;
+  if (p.protocol !== 17 || at === undefined || at + 8 > p.ipBytes) return undefined;
+  const o = p.ipOffset + at;
+  const udpLength = (p.frame[o + 4]! << 8) | p.frame[o + 5]!;
+  if (udpLength > 0 && udpLength < 8) return undefined;
+  const captured = p.ipBytes - at - 8;
+  return view(p.frame, o + 8, udpLength === 0 ? captured : Math.min(udpLength - 8, captured));
+}

@@ -11,7 +11,7 @@
 import { DecodeSkip, DecodedPacket, MacOffsets, NO_MACS, decodeIpv4, decodeIpv6 } from './decode-ip';
 import { LINKTYPE } from './pcap-format';
 
-export { DECODE_SKIPS, MAX_IPV6_EXTENSION_HEADERS } from './decode-ip';
+export { DECODE_SKIPS, MAX_IPV6_EXTENSION_HEADERS, udpPayload } from './decode-ip';
 export { DecodedPacket } from './decode-ip';
 export type { DecodeSkip, MacOffsets } from './decode-ip';
 

@@ -14,6 +14,17 @@
  * Direction (ingest.proto): FROM_TARGET when the source is a task's target, TO_TARGET when
  * the destination is, BOTH when both ends are targets of the same task (hairpin between two
  * of its subscribers). Two tasks on the two ends give two matches.
+ *
+ * Username and MAC tasks (identity/): the addresses their targets' open sessions hold are
+ * matched too, through SessionBindings, which the Matcher keeps in step with the identity
+ * tracker (refresh on every bind and unbind, rebuilt with each new table). Such a match
+ * carries the session's key (Match.session_key), and wins over an IP or layer-2 MAC match of
+ * the same task on the same side, so the session's CC carries the session's CIN; IP targets
+ * and MACs seen at layer 2 match as before with an empty key. A username target matches
+ * RADIUS sessions with exactly that User-Name (UTF-8, case and all); a MAC target matches
+ * RADIUS sessions whose Calling-Station-Id is that MAC and DHCP leases of that MAC. When a
+ * RADIUS session and a DHCP lease of the same subscriber hold one address, the RADIUS key is
+ * used.
  */
 import type { DecodedPacket } from '../capture/decode';
 
@@ -21,6 +32,10 @@ import type { DecodedPacket } from '../capture/decode';
 export type MatchInput = Pick<DecodedPacket, 'frame' | 'version' | 'srcOffset' | 'dstOffset' | 'srcMacOffset' | 'dstMacOffset'>;
 import { IpTarget, Targets, collectTargets } from '../capture/targets';
 import { Direction, Match, Task } from '../gen/lig/v1/ingest';
+import { SessionBindings, type BoundTask } from './identity/bindings';
+import type { AddressSlot } from './identity/slots';
+import type { TrackedSession } from './identity/session';
+import { macNumber } from './identity/text';
 
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
@@ -38,16 +53,30 @@ function addTask(list: number[], task: number): void {
 }
 
 /**
- * A small reusable set of task indices for one side of a packet. It is emptied by resetting
- * a count: truncating an array (`length = 0`) costs V8 about 100 ns, more than the lookups.
+ * A small reusable set of task indices for one side of a packet, each with the session key
+ * it was found through ('' for an IP or MAC target; the first add of a task wins). It is
+ * emptied by resetting a count: truncating an array (`length = 0`) costs V8 about 100 ns,
+ * more than the lookups.
  */
 class TaskSet {
   private readonly items: number[] = [];
+  private readonly keys: string[] = [];
   size = 0;
 
-  add(task: number): void {
+  add(task: number, key = ''): void {
     for (let i = 0; i < this.size; i++) if (this.items[i] === task) return;
+    this.keys[this.size] = key;
     this.items[this.size++] = task;
+  }
+
+  /** The key `task` was added with ('' when absent). */
+  keyOf(task: number): string {
+    for (let i = 0; i < this.size; i++) if (this.items[i] === task) return this.keys[i]!;
+    return '';
+  }
+
+  keyAt(i: number): string {
+    return this.keys[i]!;
   }
 
   has(task: number): boolean {
@@ -101,10 +130,27 @@ export interface MatchTableStats {
   deferred: number;
 }
 
+/** Username and MAC targets matched through identity sessions. */
+export interface IdentityTableStats {
+  /** Tasks with a username or MAC target. */
+  tasks: number;
+  usernames: number;
+  macs: number;
+}
+
+/** The username targets of each task of a list (empty strings refused), in the list's order. */
+export function usernamesOf(tasks: readonly Task[]): string[][] {
+  return tasks.map((t) => (t.targets ?? []).flatMap((x) => (x.kind?.$case === 'username' && x.kind.username !== '' ? [x.kind.username] : [])));
+}
+
 /** An immutable lookup structure for one task list. */
 export class MatchTable {
   readonly stats: MatchTableStats;
+  readonly identityStats: IdentityTableStats;
   private readonly taskIds: bigint[] = [];
+  /** Identity targets: username → task indices, MAC (as a number) → task indices. */
+  private readonly byUsername = new Map<string, number[]>();
+  private readonly byMac = new Map<number, number[]>();
   private readonly v4 = new Map<number, number[]>();
   private readonly v6 = new Map<number, V6Entry[]>();
   private readonly macs = new Map<number, MacEntry[]>();
@@ -117,10 +163,11 @@ export class MatchTable {
   private readonly dstTasks = new TaskSet();
 
   static fromTasks(tasks: readonly Task[]): MatchTable {
-    return new MatchTable(collectTargets(tasks));
+    return new MatchTable(collectTargets(tasks), usernamesOf(tasks));
   }
 
-  constructor(targets: Targets) {
+  /** `usernames[i]`: the username targets of `targets.tasks[i]` (see usernamesOf). */
+  constructor(targets: Targets, usernames: readonly (readonly string[])[] = []) {
     let exactIpv4 = 0;
     let exactIpv6 = 0;
     let prefixes = 0;
@@ -145,18 +192,73 @@ export class MatchTable {
         if (!e) bucket.push((e = { high: macHigh(m), tasks: [] }));
         addTask(e.tasks, index);
         this.macs.set(k, bucket);
+        const byMac = this.byMac.get(macNumber(m)) ?? [];
+        addTask(byMac, index);
+        this.byMac.set(macNumber(m), byMac);
+      }
+      for (const u of usernames[index] ?? []) {
+        const list = this.byUsername.get(u) ?? [];
+        addTask(list, index);
+        this.byUsername.set(u, list);
       }
     });
     this.stats = { tasks: targets.tasks.length, exactIpv4, exactIpv6, prefixes, macs, invalid: targets.invalid, deferred: targets.deferred };
+    const identityTasks = new Set([...this.byUsername.values(), ...this.byMac.values()].flat());
+    this.identityStats = { tasks: identityTasks.size, usernames: this.byUsername.size, macs: this.byMac.size };
   }
 
-  /** The matches of a packet; the same frozen empty list when there are none. */
-  match(p: MatchInput): readonly Match[] {
+  /** Whether any task has a username or MAC target (whose sessions are matched). */
+  get hasIdentityTasks(): boolean {
+    return this.identityStats.tasks > 0;
+  }
+
+  /** The task id of task index `i`. */
+  taskIdAt(i: number): bigint {
+    return this.taskIds[i]!;
+  }
+
+  /**
+   * The tasks (indices, ascending) a session belongs to: username tasks of a RADIUS session's
+   * User-Name, MAC tasks of its MAC (Calling-Station-Id, or a DHCP lease's client).
+   */
+  tasksOfSession(s: Pick<TrackedSession, 'source' | 'username' | 'macNum'>): number[] {
+    const byUser = s.source === 'radius' && s.username !== undefined ? this.byUsername.get(s.username) : undefined;
+    const byMac = s.macNum >= 0 ? this.byMac.get(s.macNum) : undefined;
+    if (!byUser) return byMac ? [...byMac] : [];
+    if (!byMac) return [...byUser];
+    return [...new Set([...byUser, ...byMac])].sort((a, b) => a - b);
+  }
+
+  /** The tasks the address of `slot` is bound to, with the session key each goes by (RADIUS first). */
+  boundTasks(slot: AddressSlot): BoundTask[] {
+    const out: BoundTask[] = [];
+    if (!this.hasIdentityTasks) return out;
+    for (const s of [slot.radius, slot.dhcp]) {
+      if (!s) continue;
+      for (const task of this.tasksOfSession(s)) if (!out.some((b) => b.task === task)) out.push({ task, key: s.key });
+    }
+    return out;
+  }
+
+  /**
+   * The matches of a packet; the same frozen empty list when there are none. `sessions`: the
+   * addresses bound to this table's username and MAC tasks (looked up first, so their key wins).
+   */
+  match(p: MatchInput, sessions?: SessionBindings): readonly Match[] {
     const src = this.srcTasks;
     const dst = this.dstTasks;
     src.size = 0;
     dst.size = 0;
     const f = p.frame;
+    if (sessions !== undefined && !sessions.empty) {
+      if (p.version === 4) {
+        sessions.lookup4(f, p.srcOffset, src);
+        sessions.lookup4(f, p.dstOffset, dst);
+      } else {
+        sessions.lookup6(f, p.srcOffset, src);
+        sessions.lookup6(f, p.dstOffset, dst);
+      }
+    }
     if (p.version === 4) {
       this.lookup4(f, p.srcOffset, src);
       this.lookup4(f, p.dstOffset, dst);
@@ -172,11 +274,14 @@ export class MatchTable {
     const out: Match[] = [];
     for (let i = 0; i < src.size; i++) {
       const t = src.at(i);
-      out.push({ taskId: this.taskIds[t]!, direction: dst.has(t) ? Direction.DIRECTION_BOTH : Direction.DIRECTION_FROM_TARGET, sessionKey: '' });
+      const both = dst.has(t);
+      // A hairpin goes by the source's session, or the destination's when the source matched by IP or MAC.
+      const key = src.keyAt(i) || (both ? dst.keyOf(t) : '');
+      out.push({ taskId: this.taskIds[t]!, direction: both ? Direction.DIRECTION_BOTH : Direction.DIRECTION_FROM_TARGET, sessionKey: key });
     }
     for (let i = 0; i < dst.size; i++) {
       const t = dst.at(i);
-      if (!src.has(t)) out.push({ taskId: this.taskIds[t]!, direction: Direction.DIRECTION_TO_TARGET, sessionKey: '' });
+      if (!src.has(t)) out.push({ taskId: this.taskIds[t]!, direction: Direction.DIRECTION_TO_TARGET, sessionKey: dst.keyAt(i) });
     }
     if (out.length > 1) out.sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
     return out;
@@ -258,9 +363,14 @@ export interface MatchCounters {
   matches: number;
 }
 
-/** Holds the current MatchTable; `replace` swaps in a new one atomically. */
+/**
+ * Holds the current MatchTable and the session bindings made for it; `replace` swaps in a new
+ * table (and rebuilds the bindings for it) atomically.
+ */
 export class Matcher {
   readonly counters: MatchCounters = { packets: 0, matched: 0, matches: 0 };
+  /** The addresses of the current table's username and MAC tasks' sessions. */
+  readonly bindings = new SessionBindings();
   private current: MatchTable;
 
   constructor(tasks: readonly Task[] = []) {
@@ -271,15 +381,26 @@ export class Matcher {
     return this.current;
   }
 
-  /** Builds a table for the new task list and makes it current in one step; returns it. */
-  replace(tasks: readonly Task[]): MatchTable {
+  /**
+   * Builds a table for the new task list and makes it current in one step, with the bindings
+   * of `slots` (every address the identity tracker holds) made for it; returns it.
+   */
+  replace(tasks: readonly Task[], slots: Iterable<AddressSlot> = []): MatchTable {
     const next = MatchTable.fromTasks(tasks);
     this.current = next;
+    this.bindings.clear();
+    if (next.hasIdentityTasks) for (const slot of slots) this.bindings.set(slot, next.boundTasks(slot));
     return next;
   }
 
-  match(p: MatchInput): readonly Match[] {
-    const m = this.current.match(p);
+  /** Brings the bindings of `slots` (whose holders changed) up to date. */
+  refresh(slots: Iterable<AddressSlot>): void {
+    for (const slot of slots) this.bindings.set(slot, this.current.boundTasks(slot));
+  }
+
+  /** Matches by the table and, unless `sessions` is false, by the session bindings. */
+  match(p: MatchInput, sessions = true): readonly Match[] {
+    const m = this.current.match(p, sessions ? this.bindings : undefined);
     this.counters.packets++;
     if (m.length > 0) {
       this.counters.matched++;

@@ -94,20 +94,27 @@ export class AddressSlots {
     return out;
   }
 
-  /** Notes that the holders of `s` changed; drops it when it holds nobody. */
+  /**
+   * Notes that the holders of `s` changed: drops it when it holds nobody, and puts it back
+   * when it holds someone again (a claim whose conflicts emptied the slot before it was filled).
+   */
   touch(s: AddressSlot): void {
     this.touched.push(s);
-    if (s.radius || s.dhcp) return;
+    const held = s.radius !== undefined || s.dhcp !== undefined;
     if (s.version === 4) {
       const k = ipv4Number(s.address);
-      if (this.v4.get(k) === s) this.v4.delete(k);
-    } else {
-      const byLength = this.v6.get(s.prefixLength);
-      const k = hex(s.address);
-      if (byLength?.get(k) === s) {
-        byLength.delete(k);
-        if (byLength.size === 0) this.v6.delete(s.prefixLength);
-      }
+      if (held) this.v4.set(k, s);
+      else if (this.v4.get(k) === s) this.v4.delete(k);
+      return;
+    }
+    let byLength = this.v6.get(s.prefixLength);
+    const k = hex(s.address);
+    if (held) {
+      if (!byLength) this.v6.set(s.prefixLength, (byLength = new Map()));
+      byLength.set(k, s);
+    } else if (byLength?.get(k) === s) {
+      byLength.delete(k);
+      if (byLength.size === 0) this.v6.delete(s.prefixLength);
     }
   }
 

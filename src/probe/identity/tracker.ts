@@ -171,7 +171,10 @@ export class IdentityTracker {
     if (known) {
       const repeat =
         status === ACCT_STATUS.START ||
-        (known.lastStatus === status && a.sessionTime === known.sessionTime && a.inputOctets === known.octetsIn && a.outputOctets === known.octetsOut);
+        (known.lastStatus === status &&
+          a.sessionTime === known.sessionTime &&
+          (a.inputOctets ?? known.octetsIn) === known.octetsIn &&
+          (a.outputOctets ?? known.octetsOut) === known.octetsOut);
       applyRadius(known, a, timeUs);
       const moved = this.claimRadius(known, a, changes);
       this.touch(known);
