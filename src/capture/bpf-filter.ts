@@ -14,6 +14,15 @@
  * Other link types get the keyword form (`host`, `net`, `udp port`), which libpcap places
  * itself. A filter that would grow past MAX_FILTER_WORDS comparisons, or needs MACs on a
  * link without them, is replaced by capturing everything: completeness first.
+ *
+ * Username (and e-mail) targets: their addresses are not known when the filter is built
+ * (identity tracking learns them from RADIUS accounting and DHCP as they change), and a filter
+ * rebuilt on every bind would miss the packets between the bind and the new filter. So while
+ * any task has such a target (Targets.deferred > 0) the filter captures everything, and the
+ * matcher alone decides. MAC targets keep their layer-2 terms, which pass every frame from or
+ * to that MAC whatever address it uses; a MAC task's traffic seen where its MAC is not on the
+ * wire (behind a router) is matched only with a source that is not pre-filtered (pcap, TZSP).
+ * The identity ports are always let through.
  */
 import { LINKTYPE } from './pcap-format';
 import { SourceError } from '../errors';
@@ -123,12 +132,14 @@ function keywordFilter(ips: IpTarget[], ports: readonly number[]): string {
 
 /**
  * The filter expression for `targets` (every task's IP and MAC targets), or MATCH_EVERYTHING
- * when no narrower filter is safe, or MATCH_NOTHING when there is nothing to capture.
+ * when no narrower filter is safe (a username or e-mail target, a budget or link-type limit),
+ * or MATCH_NOTHING when there is nothing to capture.
  */
 export function buildCaptureFilter(targets: Targets, opts: FilterOptions = {}): string {
   const linktype = opts.linktype ?? LINKTYPE.ETHERNET;
   const ports = [...new Set(opts.identityUdpPorts ?? DEFAULT_IDENTITY_UDP_PORTS)];
   for (const p of ports) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new SourceError('LIG_ERR_SOURCE_OPTIONS', `identityUdpPorts: ${p} is not a port (1..65535)`);
+  if (targets.deferred > 0) return MATCH_EVERYTHING;
   const ips = targets.tasks.flatMap((t) => t.ips);
   const macs = targets.tasks.flatMap((t) => t.macs);
   const key = (x: Uint8Array, extra = '') => `${Buffer.from(x).toString('hex')}${extra}`;

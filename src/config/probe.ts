@@ -3,8 +3,10 @@
  * the packet source syntax shared with `lig probe --source`. See examples/probe.yaml.
  */
 import { resolve } from 'node:path';
+import { DEFAULT_RADIUS_ACCOUNTING_PORTS } from '../probe/identity/stage';
+import { DEFAULT_MAX_SESSIONS, MAX_SESSIONS_LIMIT } from '../probe/identity/tracker';
 import { loadConfigFile, parseConfigText } from './load';
-import { Schema, integer, mismatch, object, oneOf, optional, problem, scalar, string, withDefault } from './schema';
+import { Schema, boolean, integer, list, mismatch, object, oneOf, optional, problem, scalar, string, withDefault } from './schema';
 import { closest } from './suggest';
 import { Bytes, Milliseconds } from './units';
 import {
@@ -28,6 +30,12 @@ export const DEFAULT_BATCH_MAX_DELAY: Milliseconds = 50;
 /** Batches sent and not yet acknowledged by the mediator. */
 export const DEFAULT_BATCH_WINDOW = 8;
 export const DEFAULT_SPOOL_BYTES: Bytes = 256 * 2 ** 20;
+/** identity.radiusPorts unless told: RADIUS accounting, RFC 2866's port and the older one. */
+export const DEFAULT_IDENTITY_RADIUS_PORTS: readonly number[] = DEFAULT_RADIUS_ACCOUNTING_PORTS;
+/** identity.maxSessions unless told: every subscriber's open sessions are tracked, up to this many. */
+export const DEFAULT_IDENTITY_MAX_SESSIONS = DEFAULT_MAX_SESSIONS;
+/** The most identity.maxSessions may be. */
+export const MAX_IDENTITY_MAX_SESSIONS = MAX_SESSIONS_LIMIT;
 
 /** Where a probe's packets come from. */
 export type ProbeSource =
@@ -88,6 +96,12 @@ export interface ProbeConfig {
     /** Batches in flight without an acknowledgement. */
     window: number;
   };
+  /**
+   * Identity tracking for username and MAC targets (src/probe/identity): the UDP ports RADIUS
+   * Accounting-Requests go to ([] reads none), whether DHCP (67/68) is read, and how many open
+   * sessions (every subscriber's) are tracked. Absent: the defaults above, DHCP read.
+   */
+  identity?: { radiusPorts: number[]; dhcp: boolean; maxSessions: number };
   /** Where unacknowledged batches are kept across reconnects and restarts; absent: the default directory `lig probe` chooses (see cli/probe.ts defaultSpoolDir). */
   spool?: { dir: string; maxBytes: Bytes };
   log: { level: LogLevel };
@@ -113,6 +127,13 @@ export const probeSchema: Schema<ProbeConfig> = object({
       window: withDefault(integer({ min: 1, max: 1024 }), DEFAULT_BATCH_WINDOW),
     }),
     { maxEvents: DEFAULT_BATCH_MAX_EVENTS, maxDelay: DEFAULT_BATCH_MAX_DELAY, window: DEFAULT_BATCH_WINDOW },
+  ),
+  identity: optional(
+    object({
+      radiusPorts: withDefault(list(integer({ min: 1, max: 65535 }), { max: 16, unique: { key: String, what: 'the port' } }), [...DEFAULT_IDENTITY_RADIUS_PORTS]),
+      dhcp: withDefault(boolean(), true),
+      maxSessions: withDefault(integer({ min: 1, max: MAX_IDENTITY_MAX_SESSIONS }), DEFAULT_IDENTITY_MAX_SESSIONS),
+    }),
   ),
   spool: optional(
     object({

@@ -34,6 +34,8 @@ export interface AgentSourceOptions {
   rate?: ReplayRate;
   /** if: the task list the capture filter is built from. */
   tasks?: readonly Task[];
+  /** if: UDP ports the capture filter always lets through, for identity tracking (RADIUS accounting, DHCP). */
+  identityUdpPorts?: readonly number[];
   /** if: libpcap buffer; tzsp/ccc: socket receive buffer. */
   bufferBytes?: number;
   /** tzsp/ccc: accepted sender addresses (all when absent). */
@@ -54,7 +56,7 @@ export function makeAgentSource(source: ProbeSource, opts: AgentSourceOptions = 
   if (source.kind === 'ccc') {
     return new MatchedCccSource(source.listen, { queue: opts.queue, receiveBufferBytes: opts.bufferBytes, allowFrom: opts.allowFrom, header: opts.cccHeader, time: opts.cccTime });
   }
-  return createPacketSource(source, { queue: opts.queue, rate: opts.rate, tasks: opts.tasks, bufferBytes: opts.bufferBytes, allowFrom: opts.allowFrom });
+  return createPacketSource(source, { queue: opts.queue, rate: opts.rate, tasks: opts.tasks, identityUdpPorts: opts.identityUdpPorts, bufferBytes: opts.bufferBytes, allowFrom: opts.allowFrom });
 }
 
 /** CCCIDs seen by a MatchedCccSource. */

@@ -55,5 +55,12 @@ export function formatAgentStatus(s: AgentStats): string {
   ];
   if (lost > 0) parts.splice(1, 0, `${lost} lost by the source`);
   if (s.ccc) parts.push(`${plural(s.ccc.cccids, 'CCCID')} seen`);
+  const id = s.identity;
+  const aaa = id.radius.packets + id.dhcp.packets;
+  if (aaa > 0 || id.sessions > 0) {
+    const malformed = Object.values(id.malformed).reduce((n, k) => n + k, 0) + id.fragments;
+    const extra = [malformed > 0 ? `${malformed} unreadable` : '', id.evicted > 0 ? `${id.evicted} evicted` : ''].filter((x) => x !== '');
+    parts.push(`identity: ${id.radius.packets} RADIUS, ${id.dhcp.packets} DHCP${extra.length > 0 ? ` (${extra.join(', ')})` : ''}, ${plural(id.sessions, 'session')}, ${plural(id.events, 'identity event')}`);
+  }
   return `${s.state} (${s.sourceKind}): ${parts.join(', ')}`;
 }

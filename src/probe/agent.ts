@@ -15,6 +15,13 @@
  * (setTasks). A pcap replay starts only once the first list has arrived (read without one,
  * it would match nothing); live sources start at once and match nothing until then.
  *
+ * Identity (username and MAC targets): the pipeline tracks RADIUS accounting and DHCP seen in
+ * the capture (options.identity: ports, limit) and the agent submits the IdentityEvents it
+ * makes before the frame's own event, in capture order. A new task list takes in the sessions
+ * the mediator hands back and makes SESSION_ACTIVE events for sessions already open, which are
+ * submitted at once, between two frames (time: the latest capture time, or now before any).
+ * A live interface's filter always lets the identity ports through (identityUdpPorts).
+ *
  * Ending: when a pcap source ends, the agent flushes and waits until every batch is
  * acknowledged, then closes (`done` resolves). stop() ends capture, processes what is
  * queued, flushes and waits at most `drainMs` for acknowledgements; what is not acknowledged
@@ -33,6 +40,7 @@ import type { ProbeSource } from '../config/probe';
 import { ProbeError, SourceError, isLigError } from '../errors';
 import type { TaskList } from '../gen/lig/v1/ingest';
 import { MatchedCccSource, makeAgentSource, sourceKindOf, type AgentSourceOptions } from './agent-source';
+import { identityUdpPorts, type IdentityOptions } from './identity/stage';
 import { formatAgentStatus, type AgentState, type AgentStats } from './agent-status';
 import { ProbeClient, type ProbeClientOptions, type ProbeLog, type ProbeStats } from './client';
 import { PacketPipeline } from './pipeline';
@@ -63,7 +71,9 @@ export interface ProbeAgentOptions {
   spool: ProbeClientOptions['spool'];
   batch?: ProbeClientOptions['batch'];
   /** Source tuning; `rate` is the pcap replay pace ('max' by default). */
-  sourceOptions?: Omit<AgentSourceOptions, 'tasks'>;
+  sourceOptions?: Omit<AgentSourceOptions, 'tasks' | 'identityUdpPorts'>;
+  /** Identity tracking: RADIUS accounting ports, DHCP, session limit (config `identity`). */
+  identity?: IdentityOptions;
   softwareVersion?: string;
   /** Where the agent and its client report; never targets, task contents or key material. */
   log?: ProbeLog;
@@ -95,7 +105,7 @@ export class ProbeAgent extends EventEmitter {
   readonly sourceKind: SourceKind;
   /** Resolves when the agent is over (see AgentEnd); rejects with the source's error if it failed. */
   readonly done: Promise<AgentEnd>;
-  private readonly pipeline = new PacketPipeline();
+  private readonly pipeline: PacketPipeline;
   private readonly log: ProbeLog;
   private readonly stopping = new AbortController();
   private readonly ackedAtStart: bigint;
@@ -113,6 +123,7 @@ export class ProbeAgent extends EventEmitter {
     private readonly opts: ProbeAgentOptions,
   ) {
     super();
+    this.pipeline = new PacketPipeline([], { identity: opts.identity });
     this.log = opts.log ?? quiet;
     this.sourceKind = sourceKindOf(opts.source);
     this.state = this.sourceKind === 'pcap' ? 'waiting-for-tasks' : 'starting';
@@ -215,7 +226,7 @@ export class ProbeAgent extends EventEmitter {
         first = await this.firstTasks();
       }
       if (this.stopping.signal.aborted) return await this.finish('stopped', true);
-      src = makeAgentSource(this.opts.source, { ...this.opts.sourceOptions, tasks: first?.tasks ?? [] });
+      src = makeAgentSource(this.opts.source, { ...this.opts.sourceOptions, tasks: first?.tasks ?? [], identityUdpPorts: identityUdpPorts(this.opts.identity) });
       await src.start();
       if (this.stopping.signal.aborted) {
         await src.stop();
@@ -278,6 +289,7 @@ export class ProbeAgent extends EventEmitter {
       }
       for (const f of frames) {
         const event = this.pipeline.process(f);
+        if (this.pipeline.identityEventsPending > 0) this.submitIdentityEvents();
         if (event === undefined) continue;
         if (pace && event.kind?.$case === 'packet') {
           sinceCheck += event.kind.packet.data.length + EVENT_OVERHEAD_BYTES;
@@ -360,13 +372,23 @@ export class ProbeAgent extends EventEmitter {
 
   // --- task lists ----------------------------------------------------------------------------
 
+  /** Submits the identity events the pipeline made, in order. */
+  private submitIdentityEvents(): void {
+    for (const e of this.pipeline.takeIdentityEvents()) if (this.client.submit(e)) this.submitted++;
+  }
+
   private applyTasks(list: TaskList): void {
     if (this.state === 'stopped') return;
-    const st = this.pipeline.replaceTasks(list.tasks).stats;
+    const table = this.pipeline.applyTaskList(list, BigInt(Date.now()) * 1000n);
+    this.submitIdentityEvents();
+    const st = table.stats;
     this.taskList = list;
     this.log('info', `task list version ${list.version} in force: ${st.tasks} task(s)`);
     if (st.invalid > 0) this.log('warn', `${st.invalid} target(s) of the task list were refused as malformed or unsafe and are not matched`);
-    if (st.deferred > 0) this.log('warn', `${st.deferred} username or e-mail target(s) cannot be matched by address and are not intercepted by this probe`);
+    const id = table.identityStats;
+    if (id.tasks > 0) this.log('info', `${id.tasks} username or MAC task(s) are matched by the addresses of their RADIUS and DHCP sessions (${this.pipeline.tracker.size} open session(s) known)`);
+    const emails = list.tasks.reduce((n, t) => n + (t.targets ?? []).filter((x) => x.kind?.$case === 'email').length, 0);
+    if (emails > 0) this.log('warn', `${emails} e-mail target(s) cannot be matched by address and are not intercepted by this probe`);
     if (this.src && this.state === 'capturing') this.updateFilter(list);
     this.emit('tasks', list);
   }
