@@ -5,8 +5,10 @@
  * each the bytes one side sent; turn i is captured at time BASE_US + i, so every way of
  * feeding it must give the same events with the same times.
  */
+import { strict as assert } from 'node:assert';
 import { TCP_ACK, TCP_FIN, TCP_SYN, TcpReassembler, type TcpSegment, newReassemblyCounters } from '../../src/probe/app/tcp-reassembly';
 import type { AppEvent, FlowSide, StreamAnalyser } from '../../src/probe/app/types';
+import { prng } from '../fixtures/capture-golden';
 
 export type Turn = [FlowSide, Uint8Array | string];
 
@@ -67,7 +69,8 @@ export function feedSplit(a: StreamAnalyser, conv: Turn[], rnd: () => number, en
 
 /**
  * The conversation as TCP segments through a TcpReassembler into `a`: random ISNs (some
- * close to 2^32, so sequence numbers wrap), each turn cut into segments that arrive shuffled,
+ * close to 2^32, so sequence numbers wrap), each turn cut into segments that arrive shuffled
+ * (within windows of 16),
  * with retransmissions of earlier segments and overlapping copies of the same bytes, then
  * FINs. Returns the events and the reassembler (for its counters).
  */
@@ -110,9 +113,12 @@ export function feedReordered(a: StreamAnalyser, conv: Turn[], rnd: () => number
         pieces.push(seg(side, s.rel, s.data));
       }
     }
-    for (let k = pieces.length - 1; k > 0; k--) {
-      const j = Math.floor(rnd() * (k + 1));
-      [pieces[k], pieces[j]] = [pieces[j]!, pieces[k]!];
+    // Shuffled within windows of 16 segments: reordering as networks do it, within the wait limits.
+    for (let w = 0; w < pieces.length; w += 16) {
+      for (let k = Math.min(pieces.length, w + 16) - 1; k > w; k--) {
+        const j = w + Math.floor(rnd() * (k - w + 1));
+        [pieces[k], pieces[j]] = [pieces[j]!, pieces[k]!];
+      }
     }
     for (const p of pieces) tcp.segment(side, p, timeOf(i));
     next[side] += b.length;
@@ -121,4 +127,67 @@ export function feedReordered(a: StreamAnalyser, conv: Turn[], rnd: () => number
   tcp.segment('server', seg('server', next.server, new Uint8Array(0), TCP_FIN | TCP_ACK), timeOf(conv.length));
   events.push(...a.onEnd(timeOf(conv.length)));
   return { events, tcp };
+}
+
+/** An expected event in plain form: turn `turn` completed it. */
+export function ev(protocol: string, turn: number, side: FlowSide, fields: Record<string, string>, more: { contentFields?: readonly string[]; content?: string } = {}): unknown {
+  return { protocol, timeUs: String(BASE_US + BigInt(turn)), side, fields, ...(more.contentFields ? { contentFields: more.contentFields } : {}), ...(more.content !== undefined ? { content: more.content } : {}) };
+}
+
+/**
+ * Every way of feeding `conv` gives `expected`: whole turns, byte by byte, `runs` random
+ * split points, and `runs` reordered segment streams through the reassembler.
+ */
+export function assertEveryFeed(make: () => StreamAnalyser, conv: Turn[], expected: unknown[], runs = 25): void {
+  assert.deepEqual(plain(feedWhole(make(), conv)), expected, 'fed whole');
+  assert.deepEqual(plain(feedBytewise(make(), conv)), expected, 'fed byte by byte');
+  for (let seed = 1; seed <= runs; seed++) {
+    assert.deepEqual(plain(feedSplit(make(), conv, prng(seed))), expected, `split, seed ${seed}`);
+    const r = feedReordered(make(), conv, prng(1000 + seed));
+    assert.deepEqual(plain(r.events), expected, `reordered segments, seed ${seed}`);
+    assert.equal(r.tcp.counters.gaps, 0);
+  }
+}
+
+/**
+ * The conversation cut short at every turn boundary and at random points inside turns: never
+ * a throw, and what comes out before the end is a prefix of what the whole gives.
+ */
+export function assertTruncationSafe(make: () => StreamAnalyser, conv: Turn[], runs = 40): void {
+  const full = plain(feedWhole(make(), conv, false));
+  const rnd = prng(77);
+  const total = conv.reduce((n, [, d]) => n + bytes(d).length, 0);
+  for (let k = 0; k < runs; k++) {
+    let cut = Math.floor(rnd() * total);
+    const part: Turn[] = [];
+    for (const [side, d] of conv) {
+      const b = bytes(d);
+      if (cut <= 0) break;
+      part.push([side, b.subarray(0, Math.min(cut, b.length))]);
+      cut -= b.length;
+    }
+    const a = make();
+    const got = plain(feedWhole(a, part, false));
+    assert.deepEqual(got, full.slice(0, got.length), `cut at ${k}`);
+    a.onEnd(BASE_US + 999n);
+  }
+}
+
+/** Random and mutated bytes from both sides, with gaps: never a throw. Returns the analyser for its counters. */
+export function assertGarbageSafe(make: () => StreamAnalyser, seeds: Turn[][], runs = 200): StreamAnalyser {
+  const rnd = prng(5);
+  let a = make();
+  for (let k = 0; k < runs; k++) {
+    a = make();
+    const conv = seeds[k % seeds.length]!;
+    conv.forEach(([side, d], i) => {
+      const b = Buffer.from(bytes(d));
+      for (let m = 0; m < 3; m++) if (b.length > 0) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      const noise = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)));
+      a.onData(side, rnd() < 0.5 ? b : Buffer.concat([noise, b]), BASE_US + BigInt(i));
+      if (rnd() < 0.1) a.onGap(side, 1 + Math.floor(rnd() * 100));
+    });
+    a.onEnd(BASE_US + 999n);
+  }
+  return a;
 }
