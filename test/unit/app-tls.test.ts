@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { MAX_CLIENT_HELLO_BYTES, TlsAnalyser, parseClientHello, sniffTls } from '../../src/probe/app/tls';
 import { newCounters } from '../../src/probe/app/text';
+import type { StreamAnalyser } from '../../src/probe/app/types';
 import { type Turn, assertEveryFeed, assertGarbageSafe, assertTruncationSafe, ev, feedWhole } from '../helpers/app-feed';
 
 const u8 = (n: number) => Buffer.from([n]);
@@ -56,7 +57,7 @@ export function records(hs: Buffer, max = 16384, version = 0x0301): Buffer {
   return Buffer.concat(out);
 }
 
-const make = () => new TlsAnalyser(newCounters());
+const make = (): StreamAnalyser => new TlsAnalyser(newCounters());
 /** A ServerHello-looking reply and application data: never read. */
 const SERVER: Turn = ['server', Buffer.concat([Buffer.from([22, 3, 3, 0, 4, 2, 0, 0, 0]), Buffer.from([23, 3, 3, 0, 2, 0xab, 0xcd])])];
 
