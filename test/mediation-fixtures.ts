@@ -7,11 +7,12 @@ import * as path from 'node:path';
 import type { FilesAgency, Intercept, TcpAgency } from '../src/config';
 import { Journal, type JournalOptions } from '../src/delivery/journal';
 import { decodePsPdu } from '../src/etsi';
-import { type Batch, Direction, type Event } from '../src/gen/lig/v1/ingest';
+import { type Batch, Direction, type Event, type IdentityEvent, IdentityEvent_Kind, IdentityEvent_Source } from '../src/gen/lig/v1/ingest';
 import type { Hi } from '../src/mediation/encode-batch';
 import { type HandlerLog, MediationHandler } from '../src/mediation/handler';
 import { JournalChannel } from '../src/mediation/journal-channel';
 import { CinRegistry } from '../src/mediation/numbering';
+import { SessionTable } from '../src/mediation/sessions';
 import { TaskIds } from '../src/mediation/tasks';
 
 /** A small deterministic PRNG (xorshift32), so property tests replay. */
@@ -109,6 +110,47 @@ export function packetEvent(data: Uint8Array, tasks: [bigint, Direction][], time
 
 export const batchOf = (batchId: bigint, events: Event[]): Batch => ({ batchId, events });
 
+/** An intercept of a username target (the mediator treats every target kind alike; probes match it). */
+export const userIntercept = (liid: string, type: Intercept['type'], username = 'alice', agency = 'lea-1', probes?: string[]): Intercept => ({
+  liid,
+  agency,
+  type,
+  targets: [{ kind: 'username', username }],
+  ...(probes ? { probes } : {}),
+});
+
+/** An identity event with every field empty but those given (RADIUS Start by default). */
+export function identityEvent(over: Partial<IdentityEvent>): IdentityEvent {
+  return {
+    taskIds: [],
+    kind: IdentityEvent_Kind.KIND_SESSION_START,
+    username: '',
+    mac: Buffer.alloc(0),
+    ipv4: Buffer.alloc(0),
+    ipv6Prefix: Buffer.alloc(0),
+    ipv6PrefixLength: 0,
+    sessionId: '',
+    nasIp: Buffer.alloc(0),
+    nasIdentifier: '',
+    octetsIn: 0n,
+    octetsOut: 0n,
+    terminateCause: 0,
+    source: IdentityEvent_Source.SOURCE_RADIUS,
+    sessionKey: '',
+    sessionStartUs: 0n,
+    leaseSeconds: 0,
+    ...over,
+  };
+}
+
+/** An identity event at capture time `timeUs`. */
+export const identityAt = (timeUs: bigint, ev: IdentityEvent): Event => ({ timeUs, kind: { $case: 'identity', identity: ev } });
+
+/** A packet event at `timeUs` matching `tasks` (task id, direction, session key). */
+export function sessionPacket(data: Uint8Array, tasks: [bigint, Direction, string][], timeUs: bigint): Event {
+  return { timeUs, kind: { $case: 'packet', packet: { matches: tasks.map(([taskId, direction, sessionKey]) => ({ taskId, direction, sessionKey })), data: Buffer.from(data), originalLength: 0 } } };
+}
+
 /** What a record says, read back with lig's decoder. */
 export interface ReadRecord {
   liid: string;
@@ -165,11 +207,13 @@ export class TestCore {
     readonly channels: Record<Hi, JournalChannel>,
     readonly taskIds: TaskIds,
     readonly cins: CinRegistry,
+    readonly sessions: SessionTable,
   ) {}
 
-  static async open(dir: string, intercepts: Intercept[], o: { jopts?: JournalOptions; roomWaitMs?: number; log?: HandlerLog } = {}): Promise<TestCore> {
+  static async open(dir: string, intercepts: Intercept[], o: { jopts?: JournalOptions; roomWaitMs?: number; log?: HandlerLog; now?: () => Date } = {}): Promise<TestCore> {
     const taskIds = await TaskIds.open(dir);
     const cins = await CinRegistry.open(dir);
+    const sessions = await SessionTable.open(dir);
     const journals = { hi2: await Journal.open(path.join(dir, 'hi2'), o.jopts), hi3: await Journal.open(path.join(dir, 'hi3'), o.jopts) };
     const channels = { hi2: new JournalChannel(journals.hi2, 'lea-1/hi2', o.roomWaitMs), hi3: new JournalChannel(journals.hi3, 'lea-1/hi3', o.roomWaitMs) };
     const handler = await MediationHandler.create({
@@ -177,10 +221,12 @@ export class TestCore {
       intercepts,
       taskIds,
       cins,
+      sessions,
       channel: (a, hi) => (a === 'lea-1' ? channels[hi] : undefined),
       ...(o.log ? { log: o.log } : {}),
+      ...(o.now ? { now: o.now } : {}),
     });
-    return new TestCore(dir, handler, journals, channels, taskIds, cins);
+    return new TestCore(dir, handler, journals, channels, taskIds, cins, sessions);
   }
 
   task(liid: string): bigint {

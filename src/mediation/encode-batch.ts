@@ -8,6 +8,10 @@
  * (IPIRIPacketReport) for the HI2 journal, holding the packet's IP and transport headers
  * only. That rule is enforced here whatever the probe sends: an IRI-only task never yields a
  * CC record nor a byte of payload. Task ids the probe was not given are counted and dropped.
+ * A match naming an access session (Match.session_key) carries that session's CIN, as the
+ * caller's resolver says; a match of a session that ended before the packet was captured is
+ * dropped and counted (design guarantee 1). Identity events become the session IRI the
+ * caller decided for them (sessions.ts), in event order, on the agency's HI2 journal.
  *
  * RecordEncoder.encode() then numbers and encodes one journal's records, in order, from that
  * journal's counters (the caller serialises this per journal). A record that cannot be built
@@ -16,11 +20,12 @@
  */
 import type { Agency, Intercept } from '../config';
 import { MAX_RECORD_BYTES } from '../delivery/journal';
-import { type RecordContext, type Stamp, cinResetPdu, packetHeaderReportPdu } from '../etsi/build';
+import { type RecordContext, type Stamp, cinResetPdu, ipiriPdu, packetHeaderReportPdu } from '../etsi/build';
 import { IpccTemplate } from '../etsi/fast-ipcc';
 import type { PayloadDirection } from '../etsi/ps-pdu';
 import { MediationError } from '../errors';
 import { type Batch, Direction } from '../gen/lig/v1/ingest';
+import { type SessionIri, identityIri } from './identity-iri';
 import type { Numbering } from './numbering';
 import { headerLength } from './packet-headers';
 
@@ -34,14 +39,26 @@ export interface ResolvedTask {
 
 /** One record to make: everything but its sequence number. */
 export interface RoutedRecord {
-  kind: 'ipcc' | 'report';
+  kind: 'ipcc' | 'report' | 'ipiri';
   liid: string;
   cin: number;
   direction: PayloadDirection;
   stamp: Stamp;
-  /** ipcc: the packet; report: its headers (a view, never the payload). */
+  /** ipcc: the packet; report: its headers (a view, never the payload); ipiri: empty. */
   data: Uint8Array;
+  /** ipiri: the session record decided. */
+  iri?: SessionIri;
 }
+
+/** Session IRI decided for one event of a batch, for one intercept. */
+export interface EventIri extends SessionIri {
+  agency: string;
+  liid: string;
+  cin: number;
+}
+
+/** What a match resolves to: its intercept and CIN, undefined (a task the probe was not given) or 'ended' (its session ended before the packet). */
+export type Resolution = ResolvedTask | undefined | 'ended';
 
 /** The records of one batch for one journal. */
 export interface JournalShare {
@@ -59,8 +76,10 @@ export interface EncodeCounters {
   unknownTasks: number;
   /** Empty packets, and packets of IRI-only tasks without an IP header to report: dropped. */
   notIp: number;
-  /** Identity and application IRI events: not turned into records yet, dropped. */
+  /** Application IRI events: not turned into records yet, dropped. */
   unsupportedEvents: number;
+  /** Matches naming a session that ended before the packet was captured: dropped (guarantee 1). */
+  afterSessionEnd: number;
   ccRecords: number;
   iriRecords: number;
   /** Records over the journal's MAX_RECORD_BYTES: dropped. */
@@ -72,7 +91,7 @@ export interface EncodeCounters {
 }
 
 export function newEncodeCounters(): EncodeCounters {
-  return { packets: 0, matches: 0, unknownTasks: 0, notIp: 0, unsupportedEvents: 0, ccRecords: 0, iriRecords: 0, tooLarge: 0, invalid: 0, cinResets: 0 };
+  return { packets: 0, matches: 0, unknownTasks: 0, notIp: 0, unsupportedEvents: 0, afterSessionEnd: 0, ccRecords: 0, iriRecords: 0, tooLarge: 0, invalid: 0, cinResets: 0 };
 }
 
 /** The payload direction of a match (DIRECTION_BOTH: one record, from the target). */
@@ -95,9 +114,15 @@ export function stampOfMicros(us: bigint): Stamp {
 
 /**
  * Splits `batch` into per-journal shares (keyed `agency/hi`), in event order. `resolve` maps a
- * task id to its intercept for the sending probe, or undefined.
+ * match (task id, session key, capture time) to its intercept and CIN for the sending probe;
+ * `iri` holds the session IRI decided for the batch's identity events, by event index.
  */
-export function routeBatch(batch: Batch, resolve: (taskId: bigint) => ResolvedTask | undefined, c: EncodeCounters): Map<string, JournalShare> {
+export function routeBatch(
+  batch: Batch,
+  resolve: (taskId: bigint, sessionKey: string, timeUs: bigint) => Resolution,
+  c: EncodeCounters,
+  iri?: ReadonlyMap<number, readonly EventIri[]>,
+): Map<string, JournalShare> {
   const shares = new Map<string, JournalShare>();
   const add = (agency: string, hi: Hi, r: RoutedRecord) => {
     const k = `${agency}/${hi}`;
@@ -105,11 +130,18 @@ export function routeBatch(batch: Batch, resolve: (taskId: bigint) => ResolvedTa
     if (!s) shares.set(k, (s = { agency, hi, records: [] }));
     s.records.push(r);
   };
-  for (const ev of batch.events) {
+  batch.events.forEach((ev, index) => {
     const kind = ev.kind;
+    if (kind?.$case === 'identity') {
+      for (const r of iri?.get(index) ?? []) {
+        const { agency, liid, cin, ...rest } = r;
+        add(agency, 'hi2', { kind: 'ipiri', liid, cin, direction: 'indeterminate', stamp: stampOfMicros(BigInt(r.atUs)), data: EMPTY, iri: rest });
+      }
+      return;
+    }
     if (kind?.$case !== 'packet') {
       c.unsupportedEvents++;
-      continue;
+      return;
     }
     c.packets++;
     const { matches, data } = kind.packet;
@@ -119,9 +151,13 @@ export function routeBatch(batch: Batch, resolve: (taskId: bigint) => ResolvedTa
     for (const m of matches) {
       if (seen.has(m.taskId)) continue; // one record per task, whatever the probe repeats
       seen.add(m.taskId);
-      const t = resolve(m.taskId);
-      if (!t) {
+      const t = resolve(m.taskId, m.sessionKey, ev.timeUs);
+      if (t === undefined) {
         c.unknownTasks++;
+        continue;
+      }
+      if (t === 'ended') {
+        c.afterSessionEnd++;
         continue;
       }
       c.matches++;
@@ -142,9 +178,11 @@ export function routeBatch(batch: Batch, resolve: (taskId: bigint) => ResolvedTa
         add(intercept.agency, 'hi2', { kind: 'report', liid: intercept.liid, cin, direction, stamp, data: headers });
       }
     }
-  }
+  });
   return shares;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Numbers and encodes records; keeps one RecordContext and IpccTemplate per communication. */
 export class RecordEncoder {
@@ -168,7 +206,12 @@ export class RecordEncoder {
       let reset: Uint8Array | undefined;
       try {
         const ctx = this.contextFor(share.agency, r.liid, r.cin);
-        pdu = r.kind === 'ipcc' ? this.template(share.agency, ctx).encode(n.seq, r.stamp, r.data, r.direction) : packetHeaderReportPdu(ctx, n.seq, r.stamp, r.data, r.direction);
+        if (r.kind === 'ipcc') pdu = this.template(share.agency, ctx).encode(n.seq, r.stamp, r.data, r.direction);
+        else if (r.kind === 'report') pdu = packetHeaderReportPdu(ctx, n.seq, r.stamp, r.data, r.direction);
+        else {
+          const { iriType, contents } = identityIri(r.iri!.step, r.iri!.facts, BigInt(r.iri!.atUs), r.iri!.cause);
+          pdu = ipiriPdu(ctx, n.seq, r.stamp, iriType, contents);
+        }
         if (n.reset) reset = cinResetPdu(ctx, 0, r.stamp);
       } catch {
         numbering.untake(r.liid, r.cin, n);

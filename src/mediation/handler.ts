@@ -20,17 +20,29 @@
  *
  * submitIri() writes IRI the mediator makes itself (not from a probe batch) into an agency's
  * HI2 journal, numbered in its communication's IRI sequence, in the same order.
+ *
+ * Access sessions (sessions.ts, session-batch.ts): identity events open, continue and end the
+ * sessions of username/MAC targets, each with its own CIN, and become IPIRI on the agency's
+ * HI2 journal; packets naming a session carry its CIN. A batch with identity events waits
+ * (through the chain) for its new CINs and the session table to be durable. Task lists hand
+ * the open sessions back to the probes, which are told whenever that set changes. When an
+ * intercept goes (setIntercepts without it), each of its open sessions gets an IRI-END
+ * endOfInterceptionWithSessionActive through submitIri's path, deduplicated by the table's
+ * end ids, so a restart between deciding and journaling it neither loses nor doubles it.
  */
 import type { Agency, Intercept } from '../config';
-import { type RecordContext, type Stamp, cinResetPdu, nowStamp } from '../etsi/build';
+import { type RecordContext, type Stamp, cinResetPdu, ipiriPdu, nowStamp } from '../etsi/build';
 import { MediationError, isLigError } from '../errors';
 import type { TaskList } from '../gen/lig/v1/ingest';
 import type { Batch } from '../gen/lig/v1/ingest';
 import type { IngestHandler } from './ingest-handler';
-import { type EncodeCounters, type Hi, RecordEncoder, newEncodeCounters, routeBatch } from './encode-batch';
+import { type EncodeCounters, type Hi, RecordEncoder, newEncodeCounters, routeBatch, stampOfMicros } from './encode-batch';
+import { identityIri } from './identity-iri';
 import type { JournalChannel, Once } from './journal-channel';
 import { type CinRegistry, INTERCEPT_COMMUNICATION } from './numbering';
-import { TaskIds, TaskTable } from './tasks';
+import { decideSessions, handBack, hasIdentity, resolveMatch } from './session-batch';
+import { type PendingEnd, SESSION_END_ORIGIN, type SessionCounters, SessionTable, newSessionCounters } from './sessions';
+import { TaskIds, TaskTable, interceptKey } from './tasks';
 
 export type HandlerLog = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
 
@@ -39,13 +51,23 @@ export interface MediationHandlerOptions {
   intercepts: readonly Intercept[];
   taskIds: TaskIds;
   cins: CinRegistry;
+  /** The access sessions: SessionTable.open(dataDir); default a table in memory only, for cores that take no identity events. */
+  sessions?: SessionTable;
+  /** The clock for records without a capture time (IRI-END when an intercept goes); default the system's. */
+  now?: () => Date;
   /** The writer of an agency's HI2 or HI3 journal; undefined when it has none. */
   channel(agency: string, hi: Hi): JournalChannel | undefined;
   log?: HandlerLog;
 }
 
-export interface HandlerCounters extends EncodeCounters {
+export interface HandlerCounters extends EncodeCounters, SessionCounters {
   batches: number;
+  /** Matches naming a session the mediator never saw start: carried in the intercept's own CIN. */
+  unknownSessions: number;
+  /** Sessions open now (all intercepts). */
+  openSessions: number;
+  /** IRI-END records of removed intercepts that failed to be journaled (kept; tried again at the next change or start). */
+  endFailures: number;
   /** Records for a journal the agency does not have (config forbids it; counted, dropped). */
   noJournal: number;
   /** IRI records the mediator made itself (submitIri), journaled or skipped as already there. */
@@ -67,7 +89,7 @@ export interface SubmitIriOptions {
 }
 
 export class MediationHandler implements IngestHandler {
-  readonly counters: HandlerCounters = { ...newEncodeCounters(), batches: 0, noJournal: 0, mediatorIri: 0 };
+  readonly counters: HandlerCounters = { ...newEncodeCounters(), ...newSessionCounters(), batches: 0, noJournal: 0, mediatorIri: 0, unknownSessions: 0, openSessions: 0, endFailures: 0 };
   private table: TaskTable;
   private readonly encoder: RecordEncoder;
   private readonly listeners = new Set<(probe: string) => void>();
@@ -79,26 +101,41 @@ export class MediationHandler implements IngestHandler {
   private gated = 0;
   /** Why the handler takes nothing any more (a durability step failed). */
   private failure: MediationError | undefined;
+  /** The version of the task lists: moves with every change of the intercepts or of the open sessions. */
+  private version = 1n;
+  private readonly sessions: SessionTable;
 
   private constructor(
     private readonly o: MediationHandlerOptions,
     table: TaskTable,
   ) {
     this.table = table;
+    this.sessions = o.sessions ?? SessionTable.inMemory();
     this.encoder = new RecordEncoder(o.agencies);
     this.log = o.log ?? (() => undefined);
+    this.countOpen();
   }
 
-  /** Gives every intercept a task id and a CIN (both durable before this resolves). */
+  /**
+   * Gives every intercept a task id and a CIN (both durable before this resolves), makes sure
+   * the CINs the session table holds are never allocated again, and journals the IRI-ENDs a
+   * previous run decided but may not have journaled. Sessions of intercepts not given here
+   * stay until a setIntercepts() without them (the intercepts may come later, from warrants).
+   */
   static async create(o: MediationHandlerOptions): Promise<MediationHandler> {
     await o.taskIds.assign(o.intercepts);
     await o.cins.allocate(o.intercepts);
-    return new MediationHandler(o, new TaskTable(o.intercepts, o.taskIds, 1n));
+    await Promise.all((o.sessions?.cins() ?? []).map((c) => o.cins.reserve(c.agency, c.liid, c.cin)));
+    const h = new MediationHandler(o, new TaskTable(o.intercepts, o.taskIds, 1n));
+    await h.journalEnds();
+    return h;
   }
 
+  /** The probe's tasks, and the open sessions of its username/MAC tasks (hand-back). */
   tasksFor(probe: string): TaskList {
     this.seen.add(probe);
-    return this.table.listFor(probe);
+    const list = this.table.listFor(probe);
+    return { version: this.version, tasks: list.tasks, sessions: handBack(probe, this.table, this.sessions) };
   }
 
   onTasksChanged(listener: (probe: string) => void): () => void {
@@ -109,15 +146,71 @@ export class MediationHandler implements IngestHandler {
   /**
    * Replaces the intercepts (new ones get a task id and a CIN first) and tells every probe
    * whose task list changed. Batches matched against the old list resolve against the new
-   * one: matches of removed intercepts are dropped as unknown.
+   * one: matches of removed intercepts are dropped as unknown. The open sessions of removed
+   * intercepts end (IRI-END endOfInterceptionWithSessionActive, after every record accepted
+   * before); resolves once those are durable. One that fails is logged, counted and kept, to
+   * be journaled at the next setIntercepts() or start.
    */
   async setIntercepts(intercepts: readonly Intercept[]): Promise<void> {
     await this.o.taskIds.assign(intercepts);
     await this.o.cins.allocate(intercepts);
     const old = this.table;
     this.table = new TaskTable(intercepts, this.o.taskIds, old.version + 1n);
+    const kept = new Set(intercepts.map((i) => interceptKey(i.agency, i.liid)));
+    const ended = this.sessions.endIntercepts((r) => kept.has(interceptKey(r.agency, r.liid)), BigInt(this.now().getTime()) * 1000n, this.counters);
+    this.countOpen();
+    this.version++;
     for (const probe of this.seen) {
       if (!this.table.differsFor(probe, old)) continue;
+      for (const l of this.listeners) l(probe);
+    }
+    if (ended.length > 0 || this.sessions.pendingEnds().length > 0) await this.journalEnds();
+  }
+
+  /** Journals every pending IRI-END (in id order, after everything accepted so far); failures are logged and kept. */
+  private async journalEnds(): Promise<void> {
+    const pending = [...this.sessions.pendingEnds()];
+    if (pending.length === 0) return;
+    const saved = this.sessions.save();
+    const done = pending.map((p) => this.journalEnd(p, saved));
+    const results = await Promise.allSettled(done);
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) {
+      this.counters.endFailures += failed.length;
+      const e = (failed[0] as PromiseRejectedResult).reason as unknown;
+      this.log('error', `${failed.length} IRI-END record(s) of ended intercepts could not be journaled (${isLigError(e) ? e.code : 'internal error'}); kept for the next change or start`);
+    }
+    await this.sessions.save().catch((e: unknown) => this.log('warn', `the session table could not be saved: ${isLigError(e) ? e.code : 'internal error'}`));
+  }
+
+  private journalEnd(p: PendingEnd, saved: Promise<void>): Promise<void> {
+    const channel = this.o.channel(p.agency, 'hi2');
+    if (!channel) {
+      this.counters.noJournal++;
+      this.sessions.endDelivered(p.id);
+      return Promise.resolve();
+    }
+    const { iriType, contents } = identityIri(p.step, p.facts, BigInt(p.atUs), p.cause);
+    const stamp = stampOfMicros(BigInt(p.atUs));
+    return this.ordered(saved, () =>
+      this.appendIri(channel, p.agency, p.liid, p.cin, (ctx, seq, t) => ipiriPdu(ctx, seq, t, iriType, contents), { stamp, once: { origin: SESSION_END_ORIGIN, id: BigInt(p.id) } }),
+    ).then(() => this.sessions.endDelivered(p.id));
+  }
+
+  private now(): Date {
+    return this.o.now ? this.o.now() : new Date();
+  }
+
+  private countOpen(): void {
+    this.counters.openSessions = this.sessions.openCount();
+  }
+
+  /** Tells every probe that watches an intercept in `keys` that its task list (hand-back) changed. */
+  private notifySessions(keys: Set<string>): void {
+    this.countOpen();
+    this.version++;
+    for (const probe of this.seen) {
+      if (!this.table.watchedBy(probe).some((e) => keys.has(interceptKey(e.intercept.agency, e.intercept.liid)))) continue;
       for (const l of this.listeners) l(probe);
     }
   }
@@ -127,16 +220,22 @@ export class MediationHandler implements IngestHandler {
     this.seen.add(probe);
     this.counters.batches++;
     const table = this.table;
+    const sessions = hasIdentity(batch) ? decideSessions(probe, spool, batch, table, this.sessions, this.o.cins, this.counters) : undefined;
     const shares = routeBatch(
       batch,
-      (taskId) => {
+      (taskId, key, timeUs) => {
         const e = table.resolve(probe, taskId);
-        const cin = e && this.o.cins.get(e.intercept.agency, e.intercept.liid);
-        return e && cin !== undefined ? { intercept: e.intercept, cin } : undefined;
+        return e && resolveMatch(e.intercept, this.o.cins.get(e.intercept.agency, e.intercept.liid), key, timeUs, this.sessions, this.counters);
       },
       this.counters,
+      sessions?.iri,
     );
-    return this.ordered(undefined, () => {
+    const ready = sessions && sessions.ready.length > 0 ? Promise.all(sessions.ready) : undefined;
+    if (ready && sessions!.openChanged.size > 0) {
+      const keys = sessions!.openChanged;
+      ready.then(() => this.notifySessions(keys), () => undefined);
+    }
+    const durable = this.ordered(ready, () => {
       const durable: Promise<void>[] = [];
       for (const share of shares.values()) {
         const channel = this.o.channel(share.agency, share.hi);
@@ -149,6 +248,8 @@ export class MediationHandler implements IngestHandler {
       }
       return Promise.all(durable).then(() => undefined);
     });
+    if (!sessions) return durable;
+    return durable.then(() => this.sessions.forgetReplay(probe, spool, batch.batchId));
   }
 
   /**

@@ -81,6 +81,18 @@ export interface SessionFacts {
 /** Which record of a session's life. */
 export type IriStep = 'begin' | 'active' | 'continue' | 'end' | 'endOfInterception';
 
+/** One IRI record of a session, decided: what identityIri() needs (plain JSON, kept in sessions.json). */
+export interface SessionIri {
+  step: IriStep;
+  facts: SessionFacts;
+  /** The event's capture time (µs, decimal): the record's timestamp. */
+  atUs: string;
+  /** terminate_cause of the event that ended the session (0 otherwise). */
+  cause: number;
+}
+
+export const IRI_STEPS: readonly IriStep[] = ['begin', 'active', 'continue', 'end', 'endOfInterception'];
+
 /** Why an identity event cannot be used, or undefined when it can. */
 export function identityProblem(ev: IdentityEvent): string | undefined {
   if (ev.sessionKey === '') return 'it names no session (empty session_key)';

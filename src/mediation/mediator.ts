@@ -33,10 +33,11 @@ import type { AgencyView, ProbeView } from '../provisioning/admin-service';
 import { IngestServer, type ProbeState } from './ingest-server';
 import { type ChannelCounters, JournalChannel } from './journal-channel';
 import { CinRegistry } from './numbering';
+import { SessionTable } from './sessions';
 import { TaskIds } from './tasks';
 
 export const JOURNALS_DIR = 'journals';
-/** dataDir holds LIIDs (journals, tasks.json, cins.json): private to the mediator. */
+/** dataDir holds LIIDs (journals, tasks.json, cins.json, sessions.json): private to the mediator. */
 export const DATA_DIR_MODE = 0o700;
 
 export interface MediatorOptions {
@@ -128,6 +129,7 @@ export class Mediator {
     const limits = journalLimits(config);
     const taskIds = await TaskIds.open(config.dataDir);
     const cins = await CinRegistry.open(config.dataDir);
+    const sessions = await SessionTable.open(config.dataDir);
     const parts = new Map<string, AgencyParts>();
     let delivery: Delivery | undefined;
     let ingest: IngestServer | undefined;
@@ -147,6 +149,7 @@ export class Mediator {
         intercepts: config.intercepts,
         taskIds,
         cins,
+        sessions,
         channel: (agency, hi) => parts.get(agency)?.channels[hi],
         log,
       });

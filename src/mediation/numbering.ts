@@ -12,9 +12,12 @@
  *   every append (see journal-channel.ts), so after a crash they match exactly the records
  *   that survived: no gap, no number used twice.
  *
- * For now each intercept has one communication (INTERCEPT_COMMUNICATION), hence one CIN.
- * The registry is keyed by communication so that access sessions can each get their own CIN
- * later; Numbering already counts any number of CINs per LIID.
+ * An intercept has one communication of its own (INTERCEPT_COMMUNICATION: its IP-target
+ * records), others named by their callers (submitIri), and one per access session of its
+ * target. A session's CIN comes from allocateFresh(): a new number every time, with no name
+ * kept here (the session table, sessions.json, keeps which session has which CIN), so a
+ * session key seen again after its end gets a new CIN and cins.json does not grow with every
+ * session. Numbering counts any number of CINs per LIID.
  */
 import * as path from 'node:path';
 import { MediationError } from '../errors';
@@ -90,6 +93,40 @@ export class CinRegistry {
       added = true;
     }
     if (!added) return this.chain;
+    return this.write();
+  }
+
+  /**
+   * A new CIN for `liid`, used by nothing before and never again; `durable` resolves once
+   * the allocation is in cins.json (only then may a record carry it).
+   */
+  allocateFresh(agency: string, liid: string): { cin: number; durable: Promise<void> } {
+    const e = this.entry(agency, liid);
+    if (e.next > MAX_CIN) throw new MediationError('LIG_ERR_MEDIATION_STATE', `every CIN of a LIID of agency ${agency} is used`);
+    const cin = e.next++;
+    return { cin, durable: this.write() };
+  }
+
+  /**
+   * Makes sure `cin` of `liid` is never allocated again (a CIN kept elsewhere, e.g. by a
+   * session whose allocation may not have reached cins.json before a crash). Resolves once
+   * that is durable; at once when it already was.
+   */
+  reserve(agency: string, liid: string, cin: number): Promise<void> {
+    const e = this.entry(agency, liid);
+    if (cin < e.next) return this.chain;
+    e.next = cin + 1;
+    return this.write();
+  }
+
+  private entry(agency: string, liid: string): StoredLiid {
+    const k = key(agency, liid);
+    let e = this.liids.get(k);
+    if (!e) this.liids.set(k, (e = { agency, liid, next: 1, cins: {} }));
+    return e;
+  }
+
+  private write(): Promise<void> {
     const snapshot = { version: FILE_VERSION, liids: [...this.liids.values()].map((e) => ({ ...e, cins: { ...e.cins } })) };
     const write = this.chain.then(() => writeStateFile(this.file, snapshot));
     this.chain = write.catch(() => undefined);

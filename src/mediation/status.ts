@@ -51,6 +51,7 @@ export const STATUS_OF: Readonly<Partial<Record<LigErrorCode, Status>>> = {
   LIG_ERR_AUDIT_BROKEN: Status.DATA_LOSS,
   LIG_ERR_MEDIATION_IO: Status.UNAVAILABLE,
   LIG_ERR_MEDIATION_STATE: Status.INTERNAL,
+  LIG_ERR_MEDIATION_FAILED: Status.UNAVAILABLE,
 };
 
 /** The status a stream ends with for error `e`. */

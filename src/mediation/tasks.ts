@@ -94,6 +94,7 @@ export interface TaskEntry {
  */
 export class TaskTable {
   private readonly byId = new Map<bigint, TaskEntry>();
+  private readonly byKey = new Map<string, TaskEntry>();
   private readonly lists = new Map<string, TaskList>();
 
   /** `ids` must hold an id for every intercept (TaskIds.assign). */
@@ -106,7 +107,18 @@ export class TaskTable {
       const taskId = ids.get(intercept.agency, intercept.liid);
       if (taskId === undefined) throw new Error(`no task id for an intercept of agency ${intercept.agency}`);
       this.byId.set(taskId, { taskId, intercept });
+      this.byKey.set(interceptKey(intercept.agency, intercept.liid), { taskId, intercept });
     }
+  }
+
+  /** The entry of an intercept (agency, LIID), whichever probes watch it. */
+  entry(agency: string, liid: string): TaskEntry | undefined {
+    return this.byKey.get(interceptKey(agency, liid));
+  }
+
+  /** The intercepts `probe` watches. */
+  watchedBy(probe: string): TaskEntry[] {
+    return [...this.byId.values()].filter((e) => watches(e.intercept, probe));
   }
 
   /** The task list of `probe`: only the intercepts it must watch for. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PS_PDU, decodePsPdu, ipiriPdu, toJsonValue, type RecordContext } from '../../src/etsi';
-import { type IdentityEvent, IdentityEvent_Kind as Kind, IdentityEvent_Source as Source } from '../../src/gen/lig/v1/ingest';
+import { IdentityEvent_Kind as Kind, IdentityEvent_Source as Source } from '../../src/gen/lig/v1/ingest';
 import {
   DHCP_LEASE_EXPIRED,
   type IriStep,
@@ -21,32 +21,9 @@ import {
   identityProblem,
 } from '../../src/mediation/identity-iri';
 import { diffWithXer, enumValue, find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
+import { identityEvent } from '../mediation-fixtures';
 
 const T0 = 1_700_000_000_000_000n; // 2023-11-14T22:13:20Z
-
-/** An identity event with every field empty but those given. */
-export function identityEvent(over: Partial<IdentityEvent>): IdentityEvent {
-  return {
-    taskIds: [],
-    kind: Kind.KIND_SESSION_START,
-    username: '',
-    mac: Buffer.alloc(0),
-    ipv4: Buffer.alloc(0),
-    ipv6Prefix: Buffer.alloc(0),
-    ipv6PrefixLength: 0,
-    sessionId: '',
-    nasIp: Buffer.alloc(0),
-    nasIdentifier: '',
-    octetsIn: 0n,
-    octetsOut: 0n,
-    terminateCause: 0,
-    source: Source.SOURCE_RADIUS,
-    sessionKey: '',
-    sessionStartUs: 0n,
-    leaseSeconds: 0,
-    ...over,
-  };
-}
 
 const RADIUS_START = identityEvent({
   kind: Kind.KIND_SESSION_START,
