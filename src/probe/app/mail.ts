@@ -1,0 +1,162 @@
+/**
+ * What the mail analysers share (SMTP, POP3, IMAP): a dot-stuffed body reader (SMTP DATA,
+ * RFC 5321 §4.5.2; POP3 multi-line responses, RFC 1939 §3), a bounded copy of a message's
+ * octets, and the header fields of a message (RFC 5322: Message-ID, Subject, From, To, Cc).
+ * Pure.
+ */
+import { clip, text } from './text';
+
+/** Default bound on the octets of one message kept as an event's content; beyond it the copy is cut. */
+export const MAX_MAIL_CONTENT_BYTES = 8 * 1024 * 1024;
+/** Octets at the start of a message searched for its header section. */
+export const MAX_MAIL_HEADER_BYTES = 64 * 1024;
+/** Addresses taken from one header (To, Cc). */
+export const MAX_HEADER_ADDRESSES = 100;
+
+/** A copy of a message's octets, at most `limit` of them; `total` counts them all. */
+export class ContentBuffer {
+  private chunks: Uint8Array[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(readonly limit: number) {}
+
+  get truncated(): boolean {
+    return this.total > this.kept;
+  }
+
+  add(b: Uint8Array): void {
+    this.total += b.length;
+    const n = Math.min(b.length, this.limit - this.kept);
+    if (n <= 0) return;
+    this.chunks.push(b.slice(0, n));
+    this.kept += n;
+  }
+
+  /** The octets kept, as one array; the buffer is emptied. */
+  take(): Uint8Array {
+    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    return out;
+  }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const DOT = 0x2e;
+
+/**
+ * Reads a dot-stuffed body up to its terminating line "." (CRLF . CRLF): a leading dot of a
+ * line is removed (RFC 5321 §4.5.2). What remains goes to `sink` in runs; `ended` is set when
+ * the terminator was read. A bare LF is taken as a line end too (some clients send it).
+ */
+export class DotBody {
+  ended = false;
+  private state: 'line-start' | 'in-line' | 'dot' | 'dot-cr' = 'line-start';
+
+  constructor(private readonly sink: ((b: Uint8Array) => void) | undefined) {}
+
+  /** Reads from `data[from]`; returns where it stopped (after the terminator, or the end of `data`). */
+  feed(data: Uint8Array, from: number): number {
+    let pos = from;
+    while (pos < data.length && !this.ended) {
+      const c = data[pos]!;
+      switch (this.state) {
+        case 'line-start':
+          if (c === DOT) {
+            this.state = 'dot';
+            pos++;
+          } else this.state = 'in-line';
+          break;
+        case 'dot':
+          if (c === CR) {
+            this.state = 'dot-cr';
+            pos++;
+          } else if (c === LF) {
+            this.ended = true;
+            pos++;
+          } else this.state = 'in-line'; // a stuffed dot: dropped
+          break;
+        case 'dot-cr':
+          if (c === LF) {
+            this.ended = true;
+            pos++;
+          } else {
+            this.sink?.(CR_ONLY);
+            this.state = 'in-line';
+          }
+          break;
+        case 'in-line': {
+          const lf = data.indexOf(LF, pos);
+          const end = lf < 0 ? data.length : lf + 1;
+          this.sink?.(data.subarray(pos, end));
+          pos = end;
+          if (lf >= 0) this.state = 'line-start';
+          break;
+        }
+      }
+    }
+    return pos;
+  }
+}
+
+const CR_ONLY = Uint8Array.of(CR);
+
+/** What a message's header section says. */
+export interface MailHeaders {
+  messageId?: string;
+  subject?: string;
+  from?: string;
+  to: string[];
+}
+
+/** The header fields of `msg` (the start of an RFC 5322 message) that the events report. */
+export function mailHeaders(msg: Uint8Array): MailHeaders {
+  const head = msg.subarray(0, Math.min(msg.length, MAX_MAIL_HEADER_BYTES));
+  const s = Buffer.from(head.buffer, head.byteOffset, head.length).toString('latin1');
+  const end = s.search(/\r?\n\r?\n/);
+  const section = end < 0 ? s : s.slice(0, end);
+  const out: MailHeaders = { to: [] };
+  // Unfold (RFC 5322 §2.2.3), then one field per line.
+  for (const line of section.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'message-id' && out.messageId === undefined) out.messageId = clip(value);
+    else if (name === 'subject' && out.subject === undefined) out.subject = text(Buffer.from(value, 'latin1'));
+    else if (name === 'from' && out.from === undefined) out.from = addresses(value)[0];
+    else if (name === 'to' || name === 'cc') for (const a of addresses(value)) if (out.to.length < MAX_HEADER_ADDRESSES) out.to.push(a);
+  }
+  return out;
+}
+
+/** The addr-specs in an address list: those in angle brackets, else bare ones. */
+export function addresses(value: string): string[] {
+  const out: string[] = [];
+  const re = /<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
+  for (let m = re.exec(value); m && out.length < MAX_HEADER_ADDRESSES; m = re.exec(value)) out.push(clip(m[1] ?? m[2]!));
+  return out;
+}
+
+/** The address in an SMTP path argument ("FROM:<a@b> SIZE=1" → "a@b"; "<>" → ""). */
+export function pathAddress(arg: string): string | undefined {
+  const m = /^\s*<([^<>]*)>|^\s*([^\s<>]+)/.exec(arg);
+  if (!m) return undefined;
+  const a = (m[1] ?? m[2]!).replace(/^@[^:]*:/, ''); // a source route (RFC 5321 §4.1.2) is dropped
+  return clip(a);
+}
+
+/** The header fields of a downloaded or sent message, as event fields (subject is content). */
+export function headerFields(h: MailHeaders, fields: Record<string, string>, sender = true): void {
+  if (h.messageId !== undefined) fields.messageId = h.messageId;
+  if (h.subject !== undefined) fields.subject = h.subject;
+  if (sender && h.from !== undefined) fields.sender = h.from;
+  if (sender && h.to.length > 0) {
+    fields.recipients = h.to.join(',');
+    fields.recipientCount = String(h.to.length);
+  }
+}
+
+/** The fields of mail events that are content: the subject (the message itself is `content`). */
+export const MAIL_CONTENT_FIELDS: readonly string[] = Object.freeze(['subject']);
