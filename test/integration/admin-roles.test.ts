@@ -20,24 +20,8 @@ import { makeForeignPki, type TestPki } from '../../src/pki';
 import { AdminClient } from '../../src/provisioning/admin-client';
 import { verifyAudit } from '../../src/provisioning';
 import { ProbeClient } from '../../src/probe/client';
-import { LIID_CC, type Setup, configYaml, setup, startLemf } from './mediator-helpers';
-
-const addr = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
-
-/** A warrant for the test LEA: everything valid, nothing of it in force until activated. */
-export function warrantRequest(liid: string, over: Partial<pb.CreateWarrantRequest> = {}): pb.CreateWarrantRequest {
-  return {
-    liid,
-    agency: 'lea-1',
-    country: 'DE',
-    type: pb.InterceptType.INTERCEPT_TYPE_CONTENT,
-    targets: [{ kind: { $case: 'ip', ip: '192.0.2.99' } }],
-    endTimeMs: BigInt(Date.now() + 3_600_000),
-    compliance: { orderReference: 'ORDER-1', issuingAuthority: 'Judge A', presentingOfficer: 'Officer B', responsibleEmployee: 'Employee C' },
-    probes: [],
-    ...over,
-  };
-}
+import { adminConfigYaml, warrantRequest } from './admin-helpers';
+import { LIID_CC, type Setup, setup, startLemf } from './mediator-helpers';
 
 /** The code and gRPC status an admin call failed with. */
 async function failure(p: Promise<unknown>): Promise<{ code: string; grpc: number | undefined; message: string }> {
@@ -70,10 +54,7 @@ describe('admin API: roles over mTLS', function () {
   before(async () => {
     s = await setup('lig-admin-roles-');
     lemf = await startLemf(s, path.join(s.tmp, 'lemf'));
-    const yaml = configYaml(s, { hi2: addr(lemf.addresses.hi2), hi3: addr(lemf.addresses.hi3) }, { dataDir: path.join(s.tmp, 'data') }).replace(
-      '\nlimits:',
-      `\nadmin:\n  listen: 127.0.0.1:0\n  tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)} }\nlimits:`,
-    );
+    const yaml = adminConfigYaml(s, lemf, path.join(s.tmp, 'data'));
     mediator = await Mediator.start(parseMediatorConfig(yaml, 'admin.yaml'), { deliveryTuning: { backoffInitialMs: 20, backoffMaxMs: 200 }, log: (l, m) => logs.push(`${l}: ${m}`) });
     admin = client(s.pki, 'admin');
     auditor = client(s.pki, 'auditor');
