@@ -34,6 +34,7 @@ import type { IPAddress } from '../etsi/common';
 import type { EndReason, IPIRIContents } from '../etsi/ip-access';
 import type { IRIType } from '../etsi/ps-pdu';
 import { type IdentityEvent, IdentityEvent_Kind, IdentityEvent_Source } from '../gen/lig/v1/ingest';
+import { DHCP_LEASE_EXPIRED } from '../probe/identity/causes';
 
 /** Longest session key accepted ("radius:NAS/ACCT-SESSION-ID"; RADIUS attributes are at most 253 octets). */
 export const MAX_SESSION_KEY_LENGTH = 600;
@@ -42,10 +43,12 @@ export const MAX_IDENTITY_TEXT_LENGTH = 253;
 /** pOPIdentifier printableIDType is UTF8String (SIZE (1..128)): a longer NAS-Identifier is cut to this. */
 export const MAX_POP_IDENTIFIER_LENGTH = 128;
 /**
- * terminate_cause of a DHCP LEASE_RELEASE that reports an expired lease (0: the client
- * released it). Must equal the probe's constant for it (src/probe/identity).
+ * terminate_cause values the probe sets itself (src/probe/identity/causes.ts): a DHCP lease
+ * that ran out (DHCP_LEASE_EXPIRED, endReason leaseExpired); the others (an address taken by
+ * another subscriber's session, a lease declined or superseded, …) say lig saw the end but
+ * not why: endReason undefined.
  */
-export const DHCP_LEASE_EXPIRED = 0x10000;
+export { DHCP_LEASE_EXPIRED };
 /** DHCP lease time meaning "infinite" (RFC 2132 option 51): no expectedEndTime. */
 export const DHCP_INFINITE_LEASE = 0xffffffff;
 
@@ -167,8 +170,9 @@ export const RADIUS_TERMINATE_CAUSE = { userRequest: 1, lostCarrier: 2, lostServ
 /**
  * The endReason of an ended session: User-Request → regularLogoff; Lost-Carrier and
  * Lost-Service → connectionLoss; Idle-Timeout and Session-Timeout → connectionTimeout; any
- * other cause → undefined. DHCP: DHCP_LEASE_EXPIRED → leaseExpired, 0 (the client sent
- * RELEASE: it left of its own accord) → regularLogoff, anything else → undefined.
+ * other cause → undefined. DHCP: DHCP_LEASE_EXPIRED → leaseExpired, 0 (DHCP_LEASE_RELEASED:
+ * the client sent RELEASE, it left of its own accord) → regularLogoff, anything else →
+ * undefined.
  */
 export function endReasonOf(source: SessionSource, cause: number): EndReason {
   if (source === 'dhcp') return cause === DHCP_LEASE_EXPIRED ? 'leaseExpired' : cause === 0 ? 'regularLogoff' : 'undefined';

@@ -21,6 +21,7 @@ import {
   identityProblem,
 } from '../../src/mediation/identity-iri';
 import { diffWithXer, enumValue, find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
+import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED as PROBE_LEASE_EXPIRED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED } from '../../src/probe/identity/causes';
 import { identityEvent } from '../mediation-fixtures';
 
 const T0 = 1_700_000_000_000_000n; // 2023-11-14T22:13:20Z
@@ -158,6 +159,10 @@ describe('identity IRI: session facts and IPIRIContents', () => {
     assert.deepEqual(radius.slice(0, 7), ['undefined', 'regularLogoff', 'connectionLoss', 'connectionLoss', 'connectionTimeout', 'connectionTimeout', 'undefined']);
     assert.ok(radius.slice(6).every((r) => r === 'undefined'));
     assert.deepEqual([endReasonOf('dhcp', 0), endReasonOf('dhcp', DHCP_LEASE_EXPIRED), endReasonOf('dhcp', 1)], ['regularLogoff', 'leaseExpired', 'undefined']);
+    assert.equal(DHCP_LEASE_EXPIRED, PROBE_LEASE_EXPIRED, "the probe's constant");
+    for (const cause of [SESSION_ADDRESS_TAKEN, SESSION_EVICTED, DHCP_LEASE_DECLINED, DHCP_LEASE_SUPERSEDED]) {
+      assert.deepEqual([endReasonOf('radius', cause), endReasonOf('dhcp', cause)], ['undefined', 'undefined'], 'ends the probe decided: the reason is unknown');
+    }
   });
 
   it('events that cannot be used say why; a long NAS-Identifier is cut to what pOPIdentifier allows', () => {
