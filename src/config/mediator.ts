@@ -127,6 +127,12 @@ export interface Intercept {
   targets: Target[];
   /** Probes that watch for it; absent means all. */
   probes?: string[];
+  /**
+   * Never from the config file: set by the mediator for a warrant in force. Packets captured
+   * outside [from, until) are not intercepted, even in the instant before the warrant's
+   * schedule withdraws the task at its end time.
+   */
+  window?: { from?: Date; until: Date };
 }
 
 export interface MediatorConfig {

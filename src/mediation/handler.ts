@@ -72,6 +72,8 @@ export interface HandlerCounters extends EncodeCounters, SessionCounters {
   noJournal: number;
   /** IRI records the mediator made itself (submitIri), journaled or skipped as already there. */
   mediatorIri: number;
+  /** Matches captured outside their warrant's time window (Intercept.window): dropped, and counted in unknownTasks too. */
+  outsideWindow: number;
 }
 
 /** Builds one mediator-originated record: the PS-PDU for `seq` and `stamp` in `ctx`'s communication. */
@@ -89,7 +91,7 @@ export interface SubmitIriOptions {
 }
 
 export class MediationHandler implements IngestHandler {
-  readonly counters: HandlerCounters = { ...newEncodeCounters(), ...newSessionCounters(), batches: 0, noJournal: 0, mediatorIri: 0, unknownSessions: 0, openSessions: 0, endFailures: 0 };
+  readonly counters: HandlerCounters = { ...newEncodeCounters(), ...newSessionCounters(), batches: 0, noJournal: 0, mediatorIri: 0, unknownSessions: 0, openSessions: 0, endFailures: 0, outsideWindow: 0 };
   private table: TaskTable;
   private readonly encoder: RecordEncoder;
   private readonly listeners = new Set<(probe: string) => void>();
@@ -225,6 +227,10 @@ export class MediationHandler implements IngestHandler {
       batch,
       (taskId, key, timeUs) => {
         const e = table.resolve(probe, taskId);
+        if (e?.intercept.window && !inWindow(e.intercept.window, timeUs)) {
+          this.counters.outsideWindow++;
+          return undefined;
+        }
         return e && resolveMatch(e.intercept, this.o.cins.get(e.intercept.agency, e.intercept.liid), key, timeUs, this.sessions, this.counters);
       },
       this.counters,
@@ -333,4 +339,10 @@ export class MediationHandler implements IngestHandler {
     this.failure = new MediationError('LIG_ERR_MEDIATION_FAILED', `a mediator state write failed (${what}); restart the mediator`, { cause: e });
     this.log('error', this.failure.message);
   }
+}
+
+/** True when capture time `timeUs` (microseconds since the epoch) is inside [from, until). */
+function inWindow(w: NonNullable<Intercept['window']>, timeUs: bigint): boolean {
+  const ms = Number(timeUs / 1000n);
+  return (w.from === undefined || ms >= w.from.getTime()) && ms < w.until.getTime();
 }

@@ -138,7 +138,7 @@ describe('admin: the warrant schedule', () => {
   it('turns a warrant into an intercept, and leaves out one that collides with a static intercept', () => {
     const w = store.create(spec({ probes: ['probe-east'] }), ADMIN);
     const i = interceptOf(w);
-    assert.deepEqual(i, { liid: w.liid, agency: w.agency, type: w.type, targets: w.targets, probes: ['probe-east'] });
+    assert.deepEqual(i, { liid: w.liid, agency: w.agency, type: w.type, targets: w.targets, probes: ['probe-east'], window: { until: w.endTime } }, 'not activated: no start to its window');
     const errors: string[] = [];
     const statics = [{ liid: w.liid, agency: w.agency, type: 'iri-only' as const, targets: [{ kind: 'username' as const, username: 'x' }] }];
     const merged = withWarrants(statics, [w], (_l, m) => errors.push(m));
