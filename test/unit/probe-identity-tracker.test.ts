@@ -15,7 +15,7 @@ import { IdentityTracker, type SessionChange } from '../../src/probe/identity/tr
 import { PacketPipeline } from '../../src/probe/pipeline';
 import { type Acct, acct, dhcpAck, dhcpFrame, dhcpMessage, dhcpRelease, frameAt, ip4, opt, radiusFrame, trafficFrame, udpFrame } from '../helpers/identity-packets';
 
-const { KIND_SESSION_START: START, KIND_SESSION_INTERIM: INTERIM, KIND_SESSION_STOP: STOP, KIND_LEASE_BIND: BIND, KIND_LEASE_RELEASE: RELEASE, KIND_SESSION_ACTIVE: ACTIVE } = Kind;
+const ACTIVE = Kind.KIND_SESSION_ACTIVE;
 const T0 = 1_700_000_000_000_000;
 const S = 1_000_000;
 
@@ -117,9 +117,14 @@ describe('probe identity: tracker', () => {
       ['KIND_LEASE_RELEASE', 'dhcp:02:00:00:00:00:aa/10.5.50.10', SESSION_ADDRESS_TAKEN],
       ['KIND_LEASE_BIND', 'dhcp:02:00:00:00:00:bb/10.5.50.10', 0],
     ]);
+    // A session whose Calling-Station-Id changes is another subscriber's now: the lease it shared with goes.
+    t.radius(radius({ status: 1, session: 'm', user: 'mia', framedIp: '10.5.50.10', mac: '02:00:00:00:00:bb' }), T0 + 2 * S);
+    const changed = t.radius(radius({ status: 3, session: 'm', user: 'mia', framedIp: '10.5.50.10', mac: '02:00:00:00:00:b0' }), T0 + 2 * S);
+    assert.deepEqual(brief(changed).map((x) => x[0]), ['KIND_LEASE_RELEASE', 'KIND_SESSION_INTERIM']);
+    t.dhcp(parseDhcp(dhcpAck('02:00:00:00:00:b0', '10.5.50.10', 600)), T0 + 2 * S);
     // A RADIUS session without a MAC cannot be shown to be the lease's subscriber: it takes the address.
     const noMac = t.radius(radius({ status: 1, session: 'n', user: 'nemo', framedIp: '10.5.50.10' }), T0 + 3 * S);
-    assert.deepEqual(brief(noMac).map((x) => x[0]), ['KIND_LEASE_RELEASE', 'KIND_SESSION_START']);
+    assert.deepEqual(brief(noMac).map((x) => x[0]), ['KIND_SESSION_STOP', 'KIND_LEASE_RELEASE', 'KIND_SESSION_START']);
   });
 
   it('DHCP: ACK binds, a repeat ACK is a renewal, RELEASE and DECLINE unbind, another address from the same server supersedes', () => {

@@ -175,8 +175,14 @@ export class IdentityTracker {
           a.sessionTime === known.sessionTime &&
           (a.inputOctets ?? known.octetsIn) === known.octetsIn &&
           (a.outputOctets ?? known.octetsOut) === known.octetsOut);
+      const macBefore = known.macNum;
       applyRadius(known, a, timeUs);
-      const moved = this.claimRadius(known, a, changes);
+      let moved = this.claimRadius(known, a, changes);
+      if (known.macNum !== macBefore) {
+        // Another MAC: a DHCP lease it shared an address with may now be another subscriber's.
+        this.reclaim(known, changes);
+        moved = true;
+      }
       this.touch(known);
       if (known.open && (!repeat || moved)) changes.push({ kind: Kind.KIND_SESSION_INTERIM, session: known, terminateCause: 0 });
       return changes;
@@ -207,6 +213,14 @@ export class IdentityTracker {
       moved = true;
     }
     return moved;
+  }
+
+  /** Claims the addresses `s` holds again (after its MAC changed), ending who can no longer share them. */
+  private reclaim(s: TrackedSession, changes: SessionChange[]): void {
+    const slot4 = s.ipv4 ? this.slots.ipv4(s.ipv4) : undefined;
+    if (slot4) this.claim(s, slot4, [], changes);
+    const slot6 = s.ipv6Prefix ? this.slots.ipv6(s.ipv6Prefix, s.ipv6PrefixLength) : undefined;
+    if (slot6) this.claim(s, slot6, this.slots.overlapping(slot6.address, slot6.prefixLength), changes);
   }
 
   // --- DHCP ----------------------------------------------------------------------------------
