@@ -13,6 +13,7 @@ import { berFuzz } from './fuzz-ber';
 import { datagramsFuzz } from './fuzz-datagrams';
 import { type FuzzScript, commandLine, runScript } from './fuzz-driver';
 import { etsiFuzz } from './fuzz-etsi';
+import { identityFuzz } from './fuzz-identity';
 import { pcapFuzz } from './fuzz-pcap';
 
 const SCRIPTS: [string, FuzzScript][] = [
@@ -20,6 +21,7 @@ const SCRIPTS: [string, FuzzScript][] = [
   ['etsi', etsiFuzz],
   ['pcap', pcapFuzz],
   ['datagrams', datagramsFuzz],
+  ['identity', identityFuzz],
 ];
 
 function main(): number {
