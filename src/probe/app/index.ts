@@ -1,0 +1,89 @@
+/**
+ * The application analysers by protocol name: for each, the well-known server ports, a
+ * sniffer that recognises the protocol from a flow's first bytes (so HTTP on 8080 or
+ * BitTorrent on any port is found), and a factory. The flow table (flow-table.ts) uses it to
+ * give each flow its analyser. Pure.
+ */
+import { BittorrentAnalyser, sniffBittorrent } from './bittorrent';
+import { BittorrentUdpAnalyser, sniffBittorrentUdp } from './bittorrent-udp';
+import { DnsTcpAnalyser, DnsUdpAnalyser, sniffDnsTcp, sniffDnsUdp } from './dns';
+import { HttpAnalyser, sniffHttp } from './http';
+import { ImapAnalyser, sniffImap } from './imap';
+import { MAX_MAIL_CONTENT_BYTES } from './mail';
+import { Pop3Analyser, sniffPop3 } from './pop3';
+import { SmtpAnalyser, sniffSmtp } from './smtp';
+import { TlsAnalyser, sniffTls } from './tls';
+import type { AppCounters, DatagramAnalyser, StreamAnalyser } from './types';
+import { XmppAnalyser, sniffXmpp } from './xmpp';
+
+export type { AppCounters, AppEvent, DatagramAnalyser, FlowSide, StreamAnalyser } from './types';
+
+/** What a sniffer says about a flow so far: it is this protocol, it is not, or it cannot tell yet. */
+export type Sniff = 'yes' | 'no' | 'more';
+
+export interface AnalyserOptions {
+  /** Bound on one message's octets kept as an event's `content` (mail). */
+  maxContentBytes: number;
+}
+
+export const DEFAULT_ANALYSER_OPTIONS: Readonly<AnalyserOptions> = Object.freeze({ maxContentBytes: MAX_MAIL_CONTENT_BYTES });
+
+export interface StreamSpec {
+  protocol: string;
+  /** Well-known server ports: a flow to one of them is sniffed for this protocol first. */
+  ports: readonly number[];
+  /** Judges the first bytes each side sent (either may be empty so far). */
+  sniff(client: Uint8Array, server: Uint8Array, serverPort: number): Sniff;
+  create(counters: AppCounters, options: AnalyserOptions): StreamAnalyser;
+}
+
+export interface DatagramSpec {
+  protocol: string;
+  ports: readonly number[];
+  /** Judges one datagram. */
+  sniff(datagram: Uint8Array, clientPort: number, serverPort: number): 'yes' | 'no';
+  create(counters: AppCounters, options: AnalyserOptions): DatagramAnalyser;
+}
+
+/** TCP analysers, in the order they are tried when no port says otherwise. */
+export const STREAM_ANALYSERS: readonly StreamSpec[] = Object.freeze([
+  { protocol: 'http', ports: [80, 8080, 8000, 8008, 3128], sniff: sniffHttp, create: (c) => new HttpAnalyser(c) },
+  { protocol: 'tls', ports: [443, 8443, 465, 853, 993, 995, 5223], sniff: sniffTls, create: (c) => new TlsAnalyser(c) },
+  { protocol: 'smtp', ports: [25, 587, 2525], sniff: sniffSmtp, create: (c, o) => new SmtpAnalyser(c, o.maxContentBytes) },
+  { protocol: 'pop3', ports: [110], sniff: sniffPop3, create: (c, o) => new Pop3Analyser(c, o.maxContentBytes) },
+  { protocol: 'imap', ports: [143], sniff: sniffImap, create: (c, o) => new ImapAnalyser(c, o.maxContentBytes) },
+  { protocol: 'xmpp', ports: [5222, 5269], sniff: sniffXmpp, create: (c) => new XmppAnalyser(c) },
+  { protocol: 'bittorrent', ports: [6881, 6882, 6883, 6884, 6885, 6886, 6887, 6888, 6889, 51413], sniff: sniffBittorrent, create: (c) => new BittorrentAnalyser(c) },
+  { protocol: 'dns', ports: [53], sniff: sniffDnsTcp, create: (c) => new DnsTcpAnalyser(c) },
+]);
+
+/** UDP analysers, in the order they are tried. */
+export const DATAGRAM_ANALYSERS: readonly DatagramSpec[] = Object.freeze([
+  { protocol: 'dns', ports: [53], sniff: sniffDnsUdp, create: (c) => new DnsUdpAnalyser(c) },
+  { protocol: 'bittorrent', ports: [6881, 6969, 1337], sniff: (d) => sniffBittorrentUdp(d), create: (c) => new BittorrentUdpAnalyser(c) },
+]);
+
+/** Every protocol name an analyser reports under. */
+export const APP_PROTOCOLS: readonly string[] = Object.freeze([...new Set([...STREAM_ANALYSERS, ...DATAGRAM_ANALYSERS].map((s) => s.protocol))]);
+
+/** Ports some analyser knows as a server port: used to tell client from server in a flow seen mid-way. */
+export const SERVER_PORTS: ReadonlySet<number> = new Set([...STREAM_ANALYSERS, ...DATAGRAM_ANALYSERS].flatMap((s) => s.ports));
+
+/** The TCP analyser for `protocol`, or undefined when there is none. */
+export function streamAnalyser(protocol: string, counters: AppCounters, options: AnalyserOptions = DEFAULT_ANALYSER_OPTIONS): StreamAnalyser | undefined {
+  return STREAM_ANALYSERS.find((s) => s.protocol === protocol)?.create(counters, options);
+}
+
+/** The UDP analyser for `protocol`, or undefined when there is none. */
+export function datagramAnalyser(protocol: string, counters: AppCounters, options: AnalyserOptions = DEFAULT_ANALYSER_OPTIONS): DatagramAnalyser | undefined {
+  return DATAGRAM_ANALYSERS.find((s) => s.protocol === protocol)?.create(counters, options);
+}
+
+/**
+ * The specs to try for a flow to `serverPort`, those that claim the port first, among the
+ * enabled ones (all when `enabled` is undefined).
+ */
+export function candidates<S extends { protocol: string; ports: readonly number[] }>(specs: readonly S[], serverPort: number, enabled?: ReadonlySet<string>): S[] {
+  const on = enabled ? specs.filter((s) => enabled.has(s.protocol)) : [...specs];
+  return [...on.filter((s) => s.ports.includes(serverPort)), ...on.filter((s) => !s.ports.includes(serverPort))];
+}
