@@ -26,9 +26,9 @@ export interface IriSubmitter {
   submitIri(agency: string, liid: string, communication: string | undefined, build: IriBuilder, opts?: SubmitIriOptions): Promise<void>;
 }
 
-/** The agency's HI1 notifications setting. */
+/** The agency's HI1 notifications setting (config agencies[].hi1Notifications, tcp agencies only). */
 export function hi1Enabled(a: Agency): boolean {
-  return (a as { hi1Notifications?: boolean }).hi1Notifications === true;
+  return a.delivery === 'tcp' && a.hi1Notifications === true;
 }
 
 /** A target as the CLI writes it: "ip:192.0.2.7", "ip:2001:db8::/56", "mac:…", "user:…", "email:…". */
