@@ -8,6 +8,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { Direction, IdentityEvent_Kind as Kind, IdentityEvent_Source, type Event, type Task, type TaskList } from '../../src/gen/lig/v1/ingest';
+import { ConfigErrors } from '../../src/errors';
+import { parseProbeConfig } from '../../src/config/probe';
 import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED } from '../../src/probe/identity/causes';
 import { parseDhcp } from '../../src/probe/identity/dhcp';
 import { parseRadiusAccounting } from '../../src/probe/identity/radius';
@@ -373,5 +375,31 @@ describe('probe identity: through the pipeline', () => {
       ['KIND_SESSION_ACTIVE', [6]],
       ['packet', [[6, 2, ALICE]]],
     ]);
+  });
+});
+
+describe('probe identity: config', () => {
+  const base = 'name: p\nmediator: { address: "m:1", tls: { ca: a, cert: b, key: c } }\nsource: pcap:x.pcap\n';
+
+  it('identity is optional; given, its defaults fill in', () => {
+    assert.equal(parseProbeConfig(base).identity, undefined);
+    assert.deepEqual(parseProbeConfig(`${base}identity: {}\n`).identity, { radiusPorts: [1813, 1646], dhcp: true, maxSessions: 100_000 });
+    assert.deepEqual(parseProbeConfig(`${base}identity: { radiusPorts: [], dhcp: false, maxSessions: 5 }\n`).identity, { radiusPorts: [], dhcp: false, maxSessions: 5 });
+  });
+
+  it('each wrong value is named', () => {
+    for (const [text, at] of [
+      ['identity: { radiusPorts: [0] }', 'identity.radiusPorts[0]'],
+      ['identity: { radiusPorts: [1813, 1813] }', 'identity.radiusPorts[1]'],
+      ['identity: { maxSessions: 0 }', 'identity.maxSessions'],
+      ['identity: { dhcp: yes please }', 'identity.dhcp'],
+      ['identity: { radiusPort: [1813] }', 'identity.radiusPort'],
+    ]) {
+      assert.throws(
+        () => parseProbeConfig(`${base}${text}\n`),
+        (e: unknown) => e instanceof ConfigErrors && e.errors.map((x) => x.path).includes(at!),
+        text,
+      );
+    }
   });
 });
