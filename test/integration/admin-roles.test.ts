@@ -169,6 +169,31 @@ describe('admin API: roles over mTLS', function () {
     for (const a of ['mediator.start', 'warrant.create', 'warrant.activate', 'warrant.stop', 'admin.denied', 'delivery.start']) assert.ok(actions.has(a), a);
   });
 
+  it('audits a refused ingest stream (a certificate that is not a probe\'s) as tls.refused', async () => {
+    const leaf = s.pki.auditor;
+    const c = await ProbeClient.open({
+      mediator: { address: mediator.ingestAddress!, tls: { ca: s.pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } },
+      spool: { dir: path.join(s.tmp, 'spool-refused') },
+      sourceKind: 'pcap',
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      log: () => undefined,
+    });
+    try {
+      await new Promise((r) => c.once('disconnected', r));
+    } finally {
+      await c.close();
+    }
+    const e = entries().find((x) => x.action === 'tls.refused' && x.subject === 'peer/auditor');
+    assert.ok(e, 'on the audit log');
+    assert.deepEqual([(e.after as { call: string }).call, (e.after as { code: string }).code], ['ingest', 'LIG_ERR_INGEST_NOT_PROBE']);
+  });
+
+  it('never logs a LIID or a target above debug level', () => {
+    const shown = logs.filter((l) => !l.startsWith('debug:')).join('\n');
+    assert.ok(logs.some((l) => l.startsWith('info:') && /warrant \d+ activated by admin/.test(l)), 'changes are logged, by warrant id');
+    for (const secret of ['LIID-ROLES', '192.0.2.99', LIID_CC, 'ORDER-1', 'Judge A']) assert.ok(!shown.includes(secret), secret);
+  });
+
   it('shows agencies with their links and probes with their last batch', async () => {
     const leaf = s.pki.probes['probe-1']!;
     const probe = await ProbeClient.open({
