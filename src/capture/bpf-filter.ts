@@ -1,6 +1,6 @@
 /**
  * The capture pre-filter of a live source: a libpcap filter expression that lets through the
- * targets' traffic (by IP address or prefix, and by MAC) plus the UDP ports identity
+ * targets' traffic (by IP address or prefix) plus the UDP ports identity
  * tracking reads (RADIUS accounting, DHCP), so the kernel drops the rest before it is copied
  * to lig. It only narrows: the matcher (src/probe/matcher.ts) still decides, per packet.
  * Pure: targets in, a string out.
@@ -12,17 +12,16 @@
  * behind up to FILTER_VLAN_DEPTH in-band VLAN tags (Linux moves the outermost tag out of the
  * frame before filtering, so one more is covered there).
  * Other link types get the keyword form (`host`, `net`, `udp port`), which libpcap places
- * itself. A filter that would grow past MAX_FILTER_WORDS comparisons, or needs MACs on a
- * link without them, is replaced by capturing everything: completeness first.
+ * itself. A filter that would grow past MAX_FILTER_WORDS comparisons is replaced by capturing
+ * everything: completeness first.
  *
- * Username (and e-mail) targets: their addresses are not known when the filter is built
+ * Username, e-mail and MAC targets: their addresses are not known when the filter is built
  * (identity tracking learns them from RADIUS accounting and DHCP as they change), and a filter
- * rebuilt on every bind would miss the packets between the bind and the new filter. So while
- * any task has such a target (Targets.deferred > 0) the filter captures everything, and the
- * matcher alone decides. MAC targets keep their layer-2 terms, which pass every frame from or
- * to that MAC whatever address it uses; a MAC task's traffic seen where its MAC is not on the
- * wire (behind a router) is matched only with a source that is not pre-filtered (pcap, TZSP).
- * The identity ports are always let through.
+ * rebuilt on every bind would miss the packets between the bind and the new filter. A MAC
+ * target cannot be filtered by its MAC either: where the probe sees traffic behind a router,
+ * the frames carry the router's MAC, and only the address DHCP or RADIUS bound to the target's
+ * MAC identifies them. So while any task has such a target the filter captures everything,
+ * and the matcher alone decides. The identity ports are always let through.
  */
 import { LINKTYPE } from './pcap-format';
 import { SourceError } from '../errors';
@@ -91,11 +90,8 @@ function ipTerms(version: 4 | 6, l3: number, ips: IpTarget[], ports: readonly nu
   return terms.length === 0 ? undefined : or(terms);
 }
 
-function ethernetFilter(ips: IpTarget[], macs: Uint8Array[], ports: readonly number[]): string {
+function ethernetFilter(ips: IpTarget[], ports: readonly number[]): string {
   const alternatives: string[] = [];
-  for (const mac of macs) {
-    for (const off of [0, 6]) alternatives.push(`(ether[${off}:4] = ${hex(u32(mac, 0))} and ether[${off + 4}:2] = ${hex((mac[4]! << 8) | mac[5]!)})`);
-  }
   for (let k = 0; k <= FILTER_VLAN_DEPTH; k++) {
     const tags: string[] = [];
     for (let i = 0; i < k; i++) {
@@ -131,24 +127,21 @@ function keywordFilter(ips: IpTarget[], ports: readonly number[]): string {
 }
 
 /**
- * The filter expression for `targets` (every task's IP and MAC targets), or MATCH_EVERYTHING
- * when no narrower filter is safe (a username or e-mail target, a budget or link-type limit),
+ * The filter expression for `targets` (every task's IP targets), or MATCH_EVERYTHING when no
+ * narrower filter is safe (a username, e-mail or MAC target, or over the budget),
  * or MATCH_NOTHING when there is nothing to capture.
  */
 export function buildCaptureFilter(targets: Targets, opts: FilterOptions = {}): string {
   const linktype = opts.linktype ?? LINKTYPE.ETHERNET;
   const ports = [...new Set(opts.identityUdpPorts ?? DEFAULT_IDENTITY_UDP_PORTS)];
   for (const p of ports) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new SourceError('LIG_ERR_SOURCE_OPTIONS', `identityUdpPorts: ${p} is not a port (1..65535)`);
-  if (targets.deferred > 0) return MATCH_EVERYTHING;
+  if (targets.deferred > 0 || targets.tasks.some((t) => t.macs.length > 0)) return MATCH_EVERYTHING;
   const ips = targets.tasks.flatMap((t) => t.ips);
-  const macs = targets.tasks.flatMap((t) => t.macs);
   const key = (x: Uint8Array, extra = '') => `${Buffer.from(x).toString('hex')}${extra}`;
   const uniqueIps = [...new Map(ips.map((ip) => [key(ip.address, `/${ip.prefixLength}`), ip])).values()];
-  const uniqueMacs = [...new Map(macs.map((m) => [key(m), m])).values()];
-  const words = uniqueIps.reduce((n, ip) => n + Math.ceil(ip.prefixLength / 32), uniqueMacs.length + ports.length / 2);
+  const words = uniqueIps.reduce((n, ip) => n + Math.ceil(ip.prefixLength / 32), ports.length / 2);
   if (words > (opts.maxWords ?? MAX_FILTER_WORDS)) return MATCH_EVERYTHING;
-  if (uniqueIps.length + uniqueMacs.length + ports.length === 0) return MATCH_NOTHING;
-  if (linktype === LINKTYPE.ETHERNET) return ethernetFilter(uniqueIps, uniqueMacs, ports);
-  if (uniqueMacs.length > 0) return MATCH_EVERYTHING;
+  if (uniqueIps.length + ports.length === 0) return MATCH_NOTHING;
+  if (linktype === LINKTYPE.ETHERNET) return ethernetFilter(uniqueIps, ports);
   return keywordFilter(uniqueIps, ports);
 }
