@@ -141,6 +141,7 @@ export const command: Command = {
       spool: { dir: spool.dir, maxBytes: spool.maxBytes },
       batch: file ? { maxEvents: file.batch.maxEvents, maxDelay: file.batch.maxDelay, window: file.batch.window } : undefined,
       sourceOptions: { rate },
+      identity: file?.identity,
       softwareVersion: softwareVersion(),
       log,
     });
