@@ -76,7 +76,7 @@ export function decideSessions(
           return a.cin;
         };
         const r = sessions.apply(ref, id, ev.timeUs, newCin, c);
-        if (r.effect) effects.push({ ...r.effect, index });
+        for (const e of r.effects) effects.push({ ...e, index });
         if (r.openChanged) d.openChanged.add(interceptKey(ref.agency, ref.liid));
       }
     });

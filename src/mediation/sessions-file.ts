@@ -25,7 +25,7 @@ export interface StoredOpen {
   facts: SessionFacts;
 }
 
-/** A session that ended (cin 0: a stop for a session never seen open, kept so that late events are recognised). */
+/** A session that ended, kept so that late packets and events are recognised. */
 export interface StoredEnded {
   key: string;
   cin: number;

@@ -15,7 +15,9 @@
  * - interim for an open session: IRI-CONTINUE, unless it repeats the last update (same
  *   counters, within INTERIM_DUPLICATE_WINDOW_US of it: the same accounting seen twice).
  * - stop (RADIUS Stop, DHCP release or expiry): IRI-END accessEnd, and the session is
- *   remembered as ended. A stop for a session not open is remembered too (CIN 0).
+ *   remembered as ended. The stop of a session never seen (the probe missed its start and
+ *   interims) still gives its IRI: IRI-BEGIN startOfInterceptionWithSessionActive, then
+ *   IRI-END; a second copy of a stop, nothing.
  * - an event for a key at or before the end of its last session is late: ignored.
  *
  * Resends. A batch's decisions are made once: the batch's records are handed to the journals
@@ -114,7 +116,7 @@ interface InterceptSessions {
 
 /** What apply() decided: the IRI to make (if any), and whether the open sessions changed. */
 export interface Applied {
-  effect?: Omit<Effect, 'index'>;
+  effects: Omit<Effect, 'index'>[];
   openChanged: boolean;
 }
 
@@ -180,7 +182,7 @@ export class SessionTable {
     const open = s.open.get(key);
     const step = stepOfKind(ev.kind);
     const lastEnd = s.endedByKey.get(key)?.at(-1);
-    const none: Applied = { openChanged: false };
+    const none: Applied = { effects: [], openChanged: false };
     const at = timeUs.toString();
     if (lastEnd && timeUs <= lastEnd.endUs) {
       // of a session that has ended: a stop seen twice, or anything else late
@@ -189,13 +191,8 @@ export class SessionTable {
       return none;
     }
     if (open === undefined) {
-      if (step === 'stop') {
-        // a second probe's copy of a stop (captured a little later), or the stop of a session never seen
-        if (lastEnd) c.duplicateIdentity++;
-        else {
-          c.lateIdentity++;
-          this.remember(s, { key, cin: 0, endUs: timeUs });
-        }
+      if (step === 'stop' && lastEnd) {
+        c.duplicateIdentity++; // a second probe's copy of a stop, captured a little later
         return none;
       }
       if (s.open.size >= MAX_OPEN_SESSIONS_PER_INTERCEPT) {
@@ -204,11 +201,18 @@ export class SessionTable {
       }
       const facts = factsOf(ev, timeUs);
       const cin = newCin();
-      s.open.set(key, { cin, facts, lastUs: timeUs });
       const begin = step === 'start';
       if (begin) c.sessionsBegun++;
       else c.sessionsActive++;
-      return { effect: { ...ref, cin, step: begin ? 'begin' : 'active', facts, atUs: at, cause: 0 }, openChanged: true };
+      const opened = { ...ref, cin, step: begin ? ('begin' as const) : ('active' as const), facts, atUs: at, cause: 0 };
+      if (step !== 'stop') {
+        s.open.set(key, { cin, facts, lastUs: timeUs });
+        return { effects: [opened], openChanged: true };
+      }
+      // the stop of a session never seen: its IRI all the same (BEGIN session-active, END)
+      this.remember(s, { key, cin, endUs: timeUs });
+      c.sessionsEnded++;
+      return { effects: [opened, { ...opened, step: 'end', cause: ev.terminateCause }], openChanged: false };
     }
     if (step === 'start' || step === 'active') {
       c.duplicateIdentity++;
@@ -227,14 +231,14 @@ export class SessionTable {
       o.facts = facts;
       if (timeUs > o.lastUs) o.lastUs = timeUs;
       c.sessionsContinued++;
-      return { effect: { ...ref, cin: o.cin, step: 'continue', facts, atUs: at, cause: 0 }, openChanged: moved };
+      return { effects: [{ ...ref, cin: o.cin, step: 'continue', facts, atUs: at, cause: 0 }], openChanged: moved };
     }
     // stop
     const facts = factsOf(ev, timeUs, open.facts);
     s.open.delete(key);
     this.remember(s, { key, cin: open.cin, endUs: timeUs });
     c.sessionsEnded++;
-    return { effect: { ...ref, cin: open.cin, step: 'end', facts, atUs: at, cause: ev.terminateCause }, openChanged: true };
+    return { effects: [{ ...ref, cin: open.cin, step: 'end', facts, atUs: at, cause: ev.terminateCause }], openChanged: true };
   }
 
   /**
@@ -268,7 +272,7 @@ export class SessionTable {
     if (ended) {
       let best: Ended | undefined;
       for (const e of ended) if (timeUs <= e.endUs && (!best || e.endUs < best.endUs)) best = e;
-      if (best) return best.cin === 0 ? undefined : best.cin;
+      if (best) return best.cin;
     }
     const o = s.open.get(key);
     if (o) return o.cin;
@@ -292,7 +296,7 @@ export class SessionTable {
     const out: { agency: string; liid: string; cin: number }[] = [];
     for (const s of this.intercepts.values()) {
       for (const o of s.open.values()) out.push({ ...s.ref, cin: o.cin });
-      for (const e of s.ended) if (e.cin !== 0) out.push({ ...s.ref, cin: e.cin });
+      for (const e of s.ended) out.push({ ...s.ref, cin: e.cin });
     }
     for (const r of this.replays.values()) for (const e of r.effects) out.push({ agency: e.agency, liid: e.liid, cin: e.cin });
     for (const p of this.pending) out.push({ agency: p.agency, liid: p.liid, cin: p.cin });

@@ -124,6 +124,19 @@ describe('mediation: access sessions', () => {
     assert.equal(c.handler.counters.sessionsActive, 2);
   });
 
+  it('the stop of a session never seen still gives its IRI (BEGIN session-active, END); its packets before the stop carry its CIN', async () => {
+    const c = await open();
+    const u = c.task('LIID-USER');
+    await c.handler.accept('p1', batchOf(1n, [ev([u], Kind.KIND_SESSION_STOP, S1, T0 + 10n, { octetsIn: 3n, terminateCause: 4 })]), 's');
+    await c.handler.accept('p2', batchOf(1n, [pkt('before', [u], S1, T0 + 9n), pkt('after', [u], S1, T0 + 11n)]), 's');
+    const iri = await c.records('hi2');
+    const cin = iri[0]!.cin;
+    assert.deepEqual(events(iri), [['startOfInterceptionWithSessionActive', cin, 0], ['accessEnd', cin, 1]]);
+    assert.deepEqual([iri[1]!.access!.endReason, iri[1]!.access!.octetsTransmitted], ['connectionTimeout', 3]);
+    assert.deepEqual((await c.records('hi3')).map((r) => [tagOf(r), r.cin]), [['before', cin]]);
+    assert.deepEqual([c.handler.counters.sessionsActive, c.handler.counters.sessionsEnded, c.handler.counters.afterSessionEnd, c.handler.counters.openSessions], [1, 1, 1, 0]);
+  });
+
   it('one event for two intercepts (two agencies\' warrants on one user): a session and a CIN for each', async () => {
     const c = await open();
     const [a, b] = [c.task('LIID-USER'), c.task('LIID-USER-IRI')];
