@@ -80,6 +80,56 @@ export function directionToJSON(object: Direction): string {
   }
 }
 
+/** How an IRI-only task's packets are reported (TS 102 232-3 IRI-only packet reports). */
+export enum ReportMode {
+  /** REPORT_MODE_UNSPECIFIED - As REPORT_MODE_HEADERS. */
+  REPORT_MODE_UNSPECIFIED = 0,
+  /** REPORT_MODE_HEADERS - One header report per packet (IPIRIPacketReport header). */
+  REPORT_MODE_HEADERS = 1,
+  /** REPORT_MODE_SUMMARY - Per-flow summary reports (IPIRIPacketReport summary: packet and byte counts) only. */
+  REPORT_MODE_SUMMARY = 2,
+  /** REPORT_MODE_BOTH - Both. */
+  REPORT_MODE_BOTH = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function reportModeFromJSON(object: any): ReportMode {
+  switch (object) {
+    case 0:
+    case "REPORT_MODE_UNSPECIFIED":
+      return ReportMode.REPORT_MODE_UNSPECIFIED;
+    case 1:
+    case "REPORT_MODE_HEADERS":
+      return ReportMode.REPORT_MODE_HEADERS;
+    case 2:
+    case "REPORT_MODE_SUMMARY":
+      return ReportMode.REPORT_MODE_SUMMARY;
+    case 3:
+    case "REPORT_MODE_BOTH":
+      return ReportMode.REPORT_MODE_BOTH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReportMode.UNRECOGNIZED;
+  }
+}
+
+export function reportModeToJSON(object: ReportMode): string {
+  switch (object) {
+    case ReportMode.REPORT_MODE_UNSPECIFIED:
+      return "REPORT_MODE_UNSPECIFIED";
+    case ReportMode.REPORT_MODE_HEADERS:
+      return "REPORT_MODE_HEADERS";
+    case ReportMode.REPORT_MODE_SUMMARY:
+      return "REPORT_MODE_SUMMARY";
+    case ReportMode.REPORT_MODE_BOTH:
+      return "REPORT_MODE_BOTH";
+    case ReportMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface ProbeMessage {
   body: { $case: "hello"; hello: Hello } | { $case: "batch"; batch: Batch } | undefined;
 }
@@ -126,10 +176,12 @@ export interface Match {
 export interface Event {
   /** Capture time: microseconds since 1970-01-01T00:00:00Z. */
   timeUs: bigint;
-  kind: { $case: "packet"; packet: Packet } | { $case: "identity"; identity: IdentityEvent } | {
-    $case: "iri";
-    iri: IriEvent;
-  } | undefined;
+  kind:
+    | { $case: "packet"; packet: Packet }
+    | { $case: "identity"; identity: IdentityEvent }
+    | { $case: "iri"; iri: IriEvent }
+    | { $case: "flowSummary"; flowSummary: FlowSummary }
+    | undefined;
 }
 
 /** A captured IP packet (from its IP header on) and the tasks it matched. */
@@ -300,6 +352,95 @@ export interface IriEvent_FieldsEntry {
   value: string;
 }
 
+/**
+ * IRI-only tasks in a summary reporting mode: the packet and byte counts of one flow of the
+ * target since its previous summary (TS 102 232-3 PacketReportSummary). Never any payload.
+ */
+export interface FlowSummary {
+  matches: Match[];
+  /**
+   * The IP and transport headers of the flow's first packet (no payload: the mediator cuts
+   * anything past the headers again).
+   */
+  header: Buffer;
+  packets: bigint;
+  bytes: bigint;
+  /** Capture times of the first and last packet counted (µs since the epoch). */
+  firstUs: bigint;
+  lastUs: bigint;
+  trigger: FlowSummary_Trigger;
+}
+
+export enum FlowSummary_Trigger {
+  TRIGGER_UNSPECIFIED = 0,
+  TRIGGER_FLOW_START = 1,
+  TRIGGER_FLOW_END = 2,
+  TRIGGER_FLOW_TIMEOUT = 3,
+  TRIGGER_TIMER = 4,
+  TRIGGER_PACKET_COUNT = 5,
+  TRIGGER_BYTE_COUNT = 6,
+  /** TRIGGER_REPORT_END - The task ended (warrant stopped) with the flow still open. */
+  TRIGGER_REPORT_END = 10,
+  UNRECOGNIZED = -1,
+}
+
+export function flowSummary_TriggerFromJSON(object: any): FlowSummary_Trigger {
+  switch (object) {
+    case 0:
+    case "TRIGGER_UNSPECIFIED":
+      return FlowSummary_Trigger.TRIGGER_UNSPECIFIED;
+    case 1:
+    case "TRIGGER_FLOW_START":
+      return FlowSummary_Trigger.TRIGGER_FLOW_START;
+    case 2:
+    case "TRIGGER_FLOW_END":
+      return FlowSummary_Trigger.TRIGGER_FLOW_END;
+    case 3:
+    case "TRIGGER_FLOW_TIMEOUT":
+      return FlowSummary_Trigger.TRIGGER_FLOW_TIMEOUT;
+    case 4:
+    case "TRIGGER_TIMER":
+      return FlowSummary_Trigger.TRIGGER_TIMER;
+    case 5:
+    case "TRIGGER_PACKET_COUNT":
+      return FlowSummary_Trigger.TRIGGER_PACKET_COUNT;
+    case 6:
+    case "TRIGGER_BYTE_COUNT":
+      return FlowSummary_Trigger.TRIGGER_BYTE_COUNT;
+    case 10:
+    case "TRIGGER_REPORT_END":
+      return FlowSummary_Trigger.TRIGGER_REPORT_END;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FlowSummary_Trigger.UNRECOGNIZED;
+  }
+}
+
+export function flowSummary_TriggerToJSON(object: FlowSummary_Trigger): string {
+  switch (object) {
+    case FlowSummary_Trigger.TRIGGER_UNSPECIFIED:
+      return "TRIGGER_UNSPECIFIED";
+    case FlowSummary_Trigger.TRIGGER_FLOW_START:
+      return "TRIGGER_FLOW_START";
+    case FlowSummary_Trigger.TRIGGER_FLOW_END:
+      return "TRIGGER_FLOW_END";
+    case FlowSummary_Trigger.TRIGGER_FLOW_TIMEOUT:
+      return "TRIGGER_FLOW_TIMEOUT";
+    case FlowSummary_Trigger.TRIGGER_TIMER:
+      return "TRIGGER_TIMER";
+    case FlowSummary_Trigger.TRIGGER_PACKET_COUNT:
+      return "TRIGGER_PACKET_COUNT";
+    case FlowSummary_Trigger.TRIGGER_BYTE_COUNT:
+      return "TRIGGER_BYTE_COUNT";
+    case FlowSummary_Trigger.TRIGGER_REPORT_END:
+      return "TRIGGER_REPORT_END";
+    case FlowSummary_Trigger.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Cumulative: every batch with an id up to and including batch_id is durable. */
 export interface Ack {
   batchId: bigint;
@@ -333,6 +474,12 @@ export interface Task {
   taskId: bigint;
   type: Task_Type;
   targets: Target[];
+  /** IRI-only tasks: how the target's packets are reported. */
+  reportMode?:
+    | ReportMode
+    | undefined;
+  /** Summary modes: an open flow is reported at least this often (seconds; 0: 60). */
+  summaryIntervalSeconds?: number | undefined;
 }
 
 export enum Task_Type {
@@ -945,6 +1092,9 @@ export const Event: MessageFns<Event> = {
       case "iri":
         IriEvent.encode(message.kind.iri, writer.uint32(34).fork()).join();
         break;
+      case "flowSummary":
+        FlowSummary.encode(message.kind.flowSummary, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -994,6 +1144,14 @@ export const Event: MessageFns<Event> = {
             message.kind = { $case: "iri", iri: IriEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = { $case: "flowSummary", flowSummary: FlowSummary.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1015,6 +1173,10 @@ export const Event: MessageFns<Event> = {
         ? { $case: "identity", identity: IdentityEvent.fromJSON(object.identity) }
         : isSet(object.iri)
         ? { $case: "iri", iri: IriEvent.fromJSON(object.iri) }
+        : isSet(object.flowSummary)
+        ? { $case: "flowSummary", flowSummary: FlowSummary.fromJSON(object.flowSummary) }
+        : isSet(object.flow_summary)
+        ? { $case: "flowSummary", flowSummary: FlowSummary.fromJSON(object.flow_summary) }
         : undefined,
     };
   },
@@ -1030,6 +1192,8 @@ export const Event: MessageFns<Event> = {
       obj.identity = IdentityEvent.toJSON(message.kind.identity);
     } else if (message.kind?.$case === "iri") {
       obj.iri = IriEvent.toJSON(message.kind.iri);
+    } else if (message.kind?.$case === "flowSummary") {
+      obj.flowSummary = FlowSummary.toJSON(message.kind.flowSummary);
     }
     return obj;
   },
@@ -1056,6 +1220,12 @@ export const Event: MessageFns<Event> = {
       case "iri": {
         if (object.kind?.iri !== undefined && object.kind?.iri !== null) {
           message.kind = { $case: "iri", iri: IriEvent.fromPartial(object.kind.iri) };
+        }
+        break;
+      }
+      case "flowSummary": {
+        if (object.kind?.flowSummary !== undefined && object.kind?.flowSummary !== null) {
+          message.kind = { $case: "flowSummary", flowSummary: FlowSummary.fromPartial(object.kind.flowSummary) };
         }
         break;
       }
@@ -1820,6 +1990,183 @@ export const IriEvent_FieldsEntry: MessageFns<IriEvent_FieldsEntry> = {
   },
 };
 
+function createBaseFlowSummary(): FlowSummary {
+  return { matches: [], header: Buffer.alloc(0), packets: 0n, bytes: 0n, firstUs: 0n, lastUs: 0n, trigger: 0 };
+}
+
+export const FlowSummary: MessageFns<FlowSummary> = {
+  encode(message: FlowSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.matches) {
+      Match.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.header.length !== 0) {
+      writer.uint32(18).bytes(message.header);
+    }
+    if (message.packets !== 0n) {
+      if (BigInt.asUintN(64, message.packets) !== message.packets) {
+        throw new globalThis.Error("value provided for field message.packets of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.packets);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.bytes);
+    }
+    if (message.firstUs !== 0n) {
+      if (BigInt.asUintN(64, message.firstUs) !== message.firstUs) {
+        throw new globalThis.Error("value provided for field message.firstUs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.firstUs);
+    }
+    if (message.lastUs !== 0n) {
+      if (BigInt.asUintN(64, message.lastUs) !== message.lastUs) {
+        throw new globalThis.Error("value provided for field message.lastUs of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.lastUs);
+    }
+    if (message.trigger !== 0) {
+      writer.uint32(56).int32(message.trigger);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FlowSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFlowSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.matches.push(Match.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.header = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.packets = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.firstUs = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastUs = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.trigger = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FlowSummary {
+    return {
+      matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => Match.fromJSON(e)) : [],
+      header: isSet(object.header) ? Buffer.from(bytesFromBase64(object.header)) : Buffer.alloc(0),
+      packets: isSet(object.packets) ? BigInt(object.packets) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+      firstUs: isSet(object.firstUs) ? BigInt(object.firstUs) : isSet(object.first_us) ? BigInt(object.first_us) : 0n,
+      lastUs: isSet(object.lastUs) ? BigInt(object.lastUs) : isSet(object.last_us) ? BigInt(object.last_us) : 0n,
+      trigger: isSet(object.trigger) ? flowSummary_TriggerFromJSON(object.trigger) : 0,
+    };
+  },
+
+  toJSON(message: FlowSummary): unknown {
+    const obj: any = {};
+    if (message.matches?.length) {
+      obj.matches = message.matches.map((e) => Match.toJSON(e));
+    }
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.packets !== 0n) {
+      obj.packets = message.packets.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    if (message.firstUs !== 0n) {
+      obj.firstUs = message.firstUs.toString();
+    }
+    if (message.lastUs !== 0n) {
+      obj.lastUs = message.lastUs.toString();
+    }
+    if (message.trigger !== 0) {
+      obj.trigger = flowSummary_TriggerToJSON(message.trigger);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FlowSummary>): FlowSummary {
+    return FlowSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FlowSummary>): FlowSummary {
+    const message = createBaseFlowSummary();
+    message.matches = object.matches?.map((e) => Match.fromPartial(e)) || [];
+    message.header = object.header ?? Buffer.alloc(0);
+    message.packets = (object.packets !== undefined && object.packets !== null) ? BigInt(object.packets) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    message.firstUs = (object.firstUs !== undefined && object.firstUs !== null) ? BigInt(object.firstUs) : 0n;
+    message.lastUs = (object.lastUs !== undefined && object.lastUs !== null) ? BigInt(object.lastUs) : 0n;
+    message.trigger = object.trigger ?? 0;
+    return message;
+  },
+};
+
 function createBaseAck(): Ack {
   return { batchId: 0n };
 }
@@ -2202,7 +2549,7 @@ export const Session: MessageFns<Session> = {
 };
 
 function createBaseTask(): Task {
-  return { taskId: 0n, type: 0, targets: [] };
+  return { taskId: 0n, type: 0, targets: [], reportMode: undefined, summaryIntervalSeconds: undefined };
 }
 
 export const Task: MessageFns<Task> = {
@@ -2218,6 +2565,12 @@ export const Task: MessageFns<Task> = {
     }
     for (const v of message.targets) {
       Target.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.reportMode !== undefined) {
+      writer.uint32(32).int32(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      writer.uint32(40).uint32(message.summaryIntervalSeconds);
     }
     return writer;
   },
@@ -2259,6 +2612,22 @@ export const Task: MessageFns<Task> = {
             message.targets.push(Target.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.reportMode = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.summaryIntervalSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2276,6 +2645,16 @@ export const Task: MessageFns<Task> = {
       taskId: isSet(object.taskId) ? BigInt(object.taskId) : isSet(object.task_id) ? BigInt(object.task_id) : 0n,
       type: isSet(object.type) ? task_TypeFromJSON(object.type) : 0,
       targets: globalThis.Array.isArray(object?.targets) ? object.targets.map((e: any) => Target.fromJSON(e)) : [],
+      reportMode: isSet(object.reportMode)
+        ? reportModeFromJSON(object.reportMode)
+        : isSet(object.report_mode)
+        ? reportModeFromJSON(object.report_mode)
+        : undefined,
+      summaryIntervalSeconds: isSet(object.summaryIntervalSeconds)
+        ? globalThis.Number(object.summaryIntervalSeconds)
+        : isSet(object.summary_interval_seconds)
+        ? globalThis.Number(object.summary_interval_seconds)
+        : undefined,
     };
   },
 
@@ -2290,6 +2669,12 @@ export const Task: MessageFns<Task> = {
     if (message.targets?.length) {
       obj.targets = message.targets.map((e) => Target.toJSON(e));
     }
+    if (message.reportMode !== undefined) {
+      obj.reportMode = reportModeToJSON(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      obj.summaryIntervalSeconds = Math.round(message.summaryIntervalSeconds);
+    }
     return obj;
   },
 
@@ -2301,6 +2686,8 @@ export const Task: MessageFns<Task> = {
     message.taskId = (object.taskId !== undefined && object.taskId !== null) ? BigInt(object.taskId) : 0n;
     message.type = object.type ?? 0;
     message.targets = object.targets?.map((e) => Target.fromPartial(e)) || [];
+    message.reportMode = object.reportMode ?? undefined;
+    message.summaryIntervalSeconds = object.summaryIntervalSeconds ?? undefined;
     return message;
   },
 };
