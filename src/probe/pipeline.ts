@@ -105,11 +105,14 @@ export class PacketPipeline {
     const time = this.lastTimeUs > 0 ? BigInt(this.lastTimeUs) : fallbackTimeUs;
     const changes: SessionChange[] = [];
     const handedBack = new Set<string>();
+    const listed = new Set<string>();
     for (const s of list.sessions ?? []) {
       handedBack.add(`${s.taskId}/${s.sessionKey}`);
+      listed.add(s.sessionKey);
       const source = s.source === IdentityEvent_Source.SOURCE_RADIUS ? 'radius' : s.source === IdentityEvent_Source.SOURCE_DHCP ? 'dhcp' : undefined;
       if (source) tracker.seed({ ...s, source }, this.lastTimeUs, changes);
     }
+    tracker.withdrawSeeded(listed, changes);
     this.changed(changes, time);
     if (!next.hasIdentityTasks) return next;
     for (const s of tracker.all()) {

@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { Direction, IdentityEvent_Kind as Kind, IdentityEvent_Source, type Event, type Task, type TaskList } from '../../src/gen/lig/v1/ingest';
 import { ConfigErrors } from '../../src/errors';
 import { parseProbeConfig } from '../../src/config/probe';
-import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED } from '../../src/probe/identity/causes';
+import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED, SESSION_WITHDRAWN } from '../../src/probe/identity/causes';
 import { parseDhcp } from '../../src/probe/identity/dhcp';
 import { parseRadiusAccounting } from '../../src/probe/identity/radius';
 import { IdentityTracker, type SessionChange } from '../../src/probe/identity/tracker';
@@ -362,6 +362,31 @@ describe('probe identity: through the pipeline', () => {
       ],
     );
     assert.equal(p.counters().identity.seeded, 1);
+  });
+
+  it('a handed-back session the next list no longer holds stops matching at once; one the wire spoke of stays', () => {
+    const p = new PacketPipeline();
+    const frank = 'radius:10.5.0.1/f-1';
+    const hanna = 'radius:10.5.0.1/h-1';
+    const handed = (key: string, user: string, addr: string) => ({ taskId: 1n, sessionKey: key, ipv4: Buffer.from(ip4(addr)), ipv6Prefix: Buffer.alloc(0), ipv6PrefixLength: 0, username: user, mac: Buffer.alloc(0), source: IdentityEvent_Source.SOURCE_RADIUS });
+    const tasks = [user(1, 'frank'), user(2, 'hanna')];
+    p.applyTaskList(list(tasks, [handed(frank, 'frank', '10.5.50.30'), { ...handed(hanna, 'hanna', '10.5.50.31'), taskId: 2n }]), BigInt(T0));
+    // The wire now speaks of Hanna's session (an interim): it is the probe's own from here on.
+    run(p, [[T0 + 1, radiusFrame(acct({ status: 3, session: 'h-1', user: 'hanna', framedIp: '10.5.50.31' }))]]);
+    p.takeIdentityEvents();
+    // The mediator's next list holds neither (both ended as far as it knows).
+    p.applyTaskList(list(tasks, []), BigInt(T0 + 2));
+    const out = run(p, [
+      [T0 + 3, trafficFrame('10.5.50.30', '1.1.1.1')],
+      [T0 + 4, trafficFrame('10.5.50.31', '1.1.1.1')],
+    ]);
+    assert.deepEqual(
+      out.map((e) => [e.kind, e.kind === 'packet' ? e.detail : (e.detail as { terminateCause: number }).terminateCause]),
+      [
+        ['KIND_SESSION_STOP', SESSION_WITHDRAWN],
+        ['packet', [[2, 1, hanna]]],
+      ],
+    );
   });
 
   it('task list changes rebuild the bindings: a removed task stops matching, an added one starts', () => {

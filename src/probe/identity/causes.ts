@@ -21,3 +21,8 @@ export const SESSION_EVICTED = 0x10002;
 export const DHCP_LEASE_DECLINED = 0x10003;
 /** The same client got another address from the same DHCP server, which ends the older lease. */
 export const DHCP_LEASE_SUPERSEDED = 0x10004;
+/**
+ * A session the probe knew only from the mediator's hand-back (TaskList.sessions), which a
+ * later task list no longer lists: the mediator learnt it ended (another probe saw the Stop).
+ */
+export const SESSION_WITHDRAWN = 0x10005;

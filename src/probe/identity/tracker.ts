@@ -33,7 +33,7 @@
  */
 import { ConfigError } from '../../errors';
 import { IdentityEvent_Kind as Kind } from '../../gen/lig/v1/ingest';
-import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED, DHCP_LEASE_RELEASED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED } from './causes';
+import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED, DHCP_LEASE_RELEASED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED, SESSION_WITHDRAWN } from './causes';
 import { DHCP_INFINITE_LEASE, DHCP_OP, DHCP_TYPE, type DhcpMessage } from './dhcp';
 import { ExpiryHeap } from './expiry';
 import { dhcpSessionKey } from './keys';
@@ -177,6 +177,7 @@ export class IdentityTracker {
           (a.outputOctets ?? known.octetsOut) === known.octetsOut);
       const macBefore = known.macNum;
       applyRadius(known, a, timeUs);
+      known.seeded = false; // the wire speaks of it now
       let moved = this.claimRadius(known, a, changes);
       if (known.macNum !== macBefore) {
         // Another MAC: a DHCP lease it shared an address with may now be another subscriber's.
@@ -240,6 +241,7 @@ export class IdentityTracker {
       s.expiresUs = lease === undefined || lease === DHCP_INFINITE_LEASE ? Infinity : timeUs + lease * 1e6;
       if (s.expiresUs !== Infinity) this.leases.push(s.expiresUs, s);
       if (known) {
+        known.seeded = false; // the wire speaks of it now
         this.touch(known);
         changes.push({ kind: Kind.KIND_SESSION_INTERIM, session: known, terminateCause: 0 });
         return changes;
@@ -330,6 +332,18 @@ export class IdentityTracker {
     }
     this.counters.seeded++;
     return true;
+  }
+
+  /**
+   * Ends every session known only from an earlier hand-back whose key `listed` no longer
+   * holds: the mediator no longer lists it because it ended (another probe saw its Stop),
+   * and its address must stop matching at once (another subscriber may have it now).
+   * Sessions the wire has spoken of since are the probe's own and stay.
+   */
+  withdrawSeeded(listed: ReadonlySet<string>, changes: SessionChange[]): void {
+    for (const s of [...this.sessions.values()]) {
+      if (s.seeded && !listed.has(s.key)) this.end(s, SESSION_WITHDRAWN, changes);
+    }
   }
 
   // --- the machinery -------------------------------------------------------------------------
