@@ -8,55 +8,10 @@ import { strict as assert } from 'node:assert';
 import { MAX_CLIENT_HELLO_BYTES, TlsAnalyser, parseClientHello, sniffTls } from '../../src/probe/app/tls';
 import { newCounters } from '../../src/probe/app/text';
 import type { StreamAnalyser } from '../../src/probe/app/types';
-import { type Turn, assertEveryFeed, assertGarbageSafe, assertTruncationSafe, ev, feedWhole } from '../helpers/app-feed';
+import { type Turn, assertEveryFeed, assertGarbageSafe, assertTruncationSafe, clientHello, ev, feedWhole, records } from '../helpers/app-feed';
 
 const u8 = (n: number) => Buffer.from([n]);
-const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
 const u24 = (n: number) => Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);
-const v8 = (b: Buffer) => Buffer.concat([u8(b.length), b]);
-const v16 = (b: Buffer) => Buffer.concat([u16(b.length), b]);
-const ext = (type: number, body: Buffer) => Buffer.concat([u16(type), v16(body)]);
-const ascii = (s: string) => Buffer.from(s, 'latin1');
-
-export interface HelloOptions {
-  sni?: string;
-  alpn?: string[];
-  versions?: number[];
-  ech?: boolean;
-  padding?: number;
-}
-
-/** A ClientHello handshake message (header included). */
-export function clientHello(o: HelloOptions): Buffer {
-  const exts: Buffer[] = [ext(0x0a0a, Buffer.alloc(0))]; // GREASE
-  if (o.sni !== undefined) exts.push(ext(0, v16(Buffer.concat([u8(0), v16(ascii(o.sni))]))));
-  exts.push(ext(10, v16(Buffer.concat([u16(0x1a1a), u16(0x001d), u16(0x0017)])))); // supported_groups
-  if (o.alpn) exts.push(ext(16, v16(Buffer.concat(o.alpn.map((p) => v8(ascii(p)))))));
-  if (o.versions) exts.push(ext(43, v8(Buffer.concat(o.versions.map(u16)))));
-  exts.push(ext(51, v16(Buffer.concat([u16(0x001d), v16(Buffer.alloc(32, 0x42))])))); // key_share x25519
-  if (o.ech) exts.push(ext(0xfe0d, Buffer.alloc(40, 7)));
-  if (o.padding) exts.push(ext(21, Buffer.alloc(o.padding)));
-  const body = Buffer.concat([
-    u16(0x0303),
-    Buffer.alloc(32, 0x11), // random
-    v8(Buffer.alloc(32, 0x22)), // legacy_session_id
-    v16(Buffer.concat([u16(0x0a0a), u16(0x1301), u16(0x1302), u16(0x1303), u16(0xc02b)])),
-    v8(Buffer.from([0])),
-    v16(Buffer.concat(exts)),
-  ]);
-  return Buffer.concat([u8(1), u24(body.length), body]);
-}
-
-/** `hs` in TLSPlaintext handshake records of at most `max` octets each. */
-export function records(hs: Buffer, max = 16384, version = 0x0301): Buffer {
-  const out: Buffer[] = [];
-  for (let off = 0; off < hs.length; off += max) {
-    const frag = hs.subarray(off, off + max);
-    out.push(Buffer.concat([u8(22), u16(version), u16(frag.length), frag]));
-  }
-  return Buffer.concat(out);
-}
-
 const make = (): StreamAnalyser => new TlsAnalyser(newCounters());
 /** A ServerHello-looking reply and application data: never read. */
 const SERVER: Turn = ['server', Buffer.concat([Buffer.from([22, 3, 3, 0, 4, 2, 0, 0, 0]), Buffer.from([23, 3, 3, 0, 2, 0xab, 0xcd])])];
