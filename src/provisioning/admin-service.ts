@@ -7,7 +7,9 @@
  * the READ_CALLS; any other role is refused (authorize) before a handler runs, so it never
  * sees warrant data. A change returns only once it is in force at the probes: the store
  * commits it (with its audit entry), then `changed()` re-evaluates the schedule and pushes
- * the new task lists.
+ * the new task lists. Should that fail (the mediator cannot write its task ids), the call
+ * fails with that error although the change is committed and on record; the schedule applies
+ * it at its next evaluation.
  *
  * LIIDs and targets are warrant data: nothing here logs them above debug, and errors name
  * fields, never values.

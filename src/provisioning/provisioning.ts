@@ -144,7 +144,7 @@ export class Provisioning {
     this.audit.close();
   }
 
-  /** Appends an entry by the mediator itself; a failure is logged (what it records is not lost from the log it already is in). */
+  /** Appends an entry by the mediator itself; a failure is logged (with its code), never thrown: the mediator keeps running. */
   private record(action: string, subject: string, after: unknown): void {
     try {
       this.audit.append({ actor: MEDIATOR_ACTOR, action, subject, ...(after === undefined ? {} : { after }) });
