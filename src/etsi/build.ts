@@ -10,7 +10,8 @@ import { EtsiError } from '../errors';
 import { IPAddress, liPsDomainId } from './common';
 import { EMAIL_OBJIDS, EmailIRI } from './email';
 import { Hi1Event, hi1Operation } from './hi1';
-import { IP_ACCESS_OBJIDS, IPIRIContents, PacketReportIndication, PacketReportTrigger, indicationBits } from './ip-access';
+import { IP_ACCESS_OBJIDS, IPIRIContents, IP_VERSION, InternetAccessType, PacketReportIndication, PacketReportTrigger, indicationBits } from './ip-access';
+import { AppReportInput, appReport } from './app-report';
 import {
   DEFAULT_DOMAIN_ID_VERSION,
   IRIType,
@@ -164,6 +165,42 @@ export function ipiriPdu(ctx: RecordContext, seq: number, t: Stamp, iriType: IRI
   return pdu(ctx, seq, t, {
     iRIPayloadSequence: [{ iRIType: iriType, iRIContents: { iPIRI: { iPIRIObjId: IP_ACCESS_OBJIDS.iPIRI, iPIRIContents: contents } } }],
   });
+}
+
+/** What an application report says besides the report itself (see appReportPdu). */
+export interface AppReportIri {
+  /** The session's username when the target's flow belongs to an access session; else empty. */
+  targetUsername: Uint8Array | string;
+  internetAccessType: InternetAccessType;
+  iPVersion: keyof typeof IP_VERSION;
+  /** The target's end of the flow, when known. */
+  targetIPAddress?: IPAddress;
+  report: AppReportInput;
+}
+
+/**
+ * An application report: an IPIRI IRI-REPORT, accessEventType interimUpdate ("intermediate
+ * status report on service status or usage", TS 102 232-3), carrying what the probe recognised
+ * in one flow of the target (a web request, a TLS server name, a DNS exchange, an XMPP or
+ * BitTorrent event) in lig's national parameter (src/etsi/app-report.ts):
+ * ```asn1
+ * IPIRIContents ::= SEQUENCE {
+ *     accessEventType [0] interimUpdate, targetUsername [1] OCTET STRING, internetAccessType [2] ...,
+ *     iPVersion [3] ..., targetIPAddress [4] IPAddress OPTIONAL, ...,
+ *     nationalIPIRIParameters [20] NationalIPIRIParameters { countryCode "US", ligApplicationReport [10] ... } }
+ * ```
+ * Limits of the report throw EtsiLimitError (see appReport()).
+ */
+export function appReportPdu(ctx: RecordContext, seq: number, t: Stamp, a: AppReportIri): Buffer {
+  const contents: IPIRIContents = {
+    accessEventType: 'interimUpdate',
+    targetUsername: a.targetUsername,
+    internetAccessType: a.internetAccessType,
+    iPVersion: a.iPVersion,
+  };
+  if (a.targetIPAddress) contents.targetIPAddress = a.targetIPAddress;
+  contents.nationalIPIRIParameters = appReport(a.report);
+  return ipiriPdu(ctx, seq, t, 'iRI-Report', contents);
 }
 
 /** An IRI-only packet header report (clause 6.2.5): the packet's headers, never its payload. */

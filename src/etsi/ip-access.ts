@@ -3,6 +3,7 @@
  * Each schema below carries the ASN.1 it implements; lig's profile is asn1/LIG-IPAccessPDU.asn.
  */
 import { bits, choice, enumerated, f, gtime, int, nul, octets, opt, roid, seq, seqOf, utf8 } from '../ber/schema';
+import { NATIONAL_IPIRI_PARAMETERS, NationalIPIRIParameters } from './app-report';
 import { IPAddress, IP_ADDRESS, LOCATION, Location, utf8Upto } from './common';
 
 /** `iPAccessPDUObjId RELATIVE-OID ::= {li-ps(5) iPAccess(3) version20(20)}` */
@@ -126,7 +127,8 @@ const IPIRI_ID_TYPE = choice('IPIRIIDType', [
  *     pOPPortID               [25] OCTET STRING OPTIONAL,
  *     framedRoutes            [26] SEQUENCE OF FramedRoute OPTIONAL
  * }
- * NationalIPIRIParameters ::= SEQUENCE { countryCode [1] PrintableString (SIZE (2)), ... }
+ * NationalIPIRIParameters ::= SEQUENCE { countryCode [1] PrintableString (SIZE (2)), ...,
+ *     ligApplicationReport [10] LigApplicationReport OPTIONAL }   -- lig's national parameter: app-report.ts
  * OtherTargetIdentifiers ::= CHOICE { iPAddress [0] IPAddress, ... }
  * FramedRoute ::= CHOICE { framedRoute [0] OCTET STRING, ... }
  * ```
@@ -152,7 +154,7 @@ export const IPIRI_CONTENTS = seq('IPIRIContents', [
   opt('pOPPhoneNumber', 17, utf8Upto(20)),
   opt('pOPIdentifier', 18, IPIRI_ID_TYPE),
   opt('pOPIPAddress', 19, IP_ADDRESS),
-  opt('nationalIPIRIParameters', 20, seq('NationalIPIRIParameters', [f('countryCode', 1, { kind: 'printable', min: 2, max: 2 })], true)),
+  opt('nationalIPIRIParameters', 20, NATIONAL_IPIRI_PARAMETERS),
   opt('additionalIPAddress', 21, IP_ADDRESS),
   opt('authenticationType', 22, enumerated(AUTHENTICATION_TYPE, true)),
   opt('otherTargetIdentifiers', 23, seqOf(choice('OtherTargetIdentifiers', [f('iPAddress', 0, IP_ADDRESS)], true))),
@@ -182,7 +184,7 @@ export interface IPIRIContents {
   pOPPhoneNumber?: string;
   pOPIdentifier?: { printableIDType: string } | { macAddressType: Uint8Array } | { ipAddressType: IPAddress };
   pOPIPAddress?: IPAddress;
-  nationalIPIRIParameters?: { countryCode: string };
+  nationalIPIRIParameters?: NationalIPIRIParameters;
   additionalIPAddress?: IPAddress;
   authenticationType?: AuthenticationType;
   otherTargetIdentifiers?: { iPAddress: IPAddress }[];
