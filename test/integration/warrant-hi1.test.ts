@@ -123,6 +123,29 @@ describe('HI1 notifications of warrant changes', function () {
     assert.equal((await admin.getWarrant(w.id)).endedBy, '', 'expired, not stopped');
   });
 
+  it('keeps a warrant in force across a restart, its task given to probes before ingest opens, without a second liActivated', async () => {
+    const w = await admin.createWarrant(warrantRequest('LIID-HI1-R', { targets: [{ kind: { $case: 'username', username: 'restarted' } }] }));
+    await admin.activateWarrant(w.id);
+    await hi1Count(lemf, 'LIID-HI1-R', 'liActivated', 1);
+    admin.close();
+    await mediator.close();
+    const yaml = adminConfigYaml(s, lemf, path.join(s.tmp, 'data'), '    hi1Notifications: true');
+    mediator = await Mediator.start(parseMediatorConfig(yaml, 'hi1.yaml'), { deliveryTuning: { backoffInitialMs: 20, backoffMaxMs: 200 }, log: () => undefined });
+    const leaf = s.pki.admin;
+    admin = AdminClient.open({ address: mediator.adminAddress!, tls: { ca: s.pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } });
+    assert.deepEqual(mediator.provisioning.inForce.map((x) => x.liid), ['LIID-HI1-R']);
+    const tasks = mediator.handler.tasksFor('probe-9').tasks;
+    assert.ok(tasks.some((t) => t.targets.some((x) => x.kind?.$case === 'username' && x.kind.username === 'restarted')), 'the warrant is a task again');
+    await admin.stopWarrant(w.id);
+    await hi1Count(lemf, 'LIID-HI1-R', 'liDeactivated', 1);
+    // A record the LEMF had not confirmed before the stop is sent again (same number, same record).
+    const bySeq = new Map(storedHi1(out).filter((p) => p.liid === 'LIID-HI1-R').map((p) => [p.seq, p.op]));
+    assert.deepEqual([...bySeq], [[0, 'liActivated'], [1, 'liDeactivated']], 'one liActivated; numbering continues after the restart');
+    assert.deepEqual(lemf.summary().records['LIID-HI1-R']!.hi1, { liActivated: 1, liDeactivated: 1 });
+    const starts = mediator.provisioning.audit.entries().filter((e) => e.action === 'mediator.start');
+    assert.equal(starts.length, 2);
+  });
+
   it('sends nothing for an agency without hi1Notifications (on a real core)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-hi1-off-'));
     const core = await TestCore.open(dir, [intercept('LIID-OFF', 'content')]);
