@@ -9,6 +9,7 @@
  * found something; the exit code is 1 if any did. Each script can also run alone, with
  * --replay and --only: see scripts/fuzz-driver.ts.
  */
+import { appFuzz } from './fuzz-app';
 import { berFuzz } from './fuzz-ber';
 import { datagramsFuzz } from './fuzz-datagrams';
 import { type FuzzScript, commandLine, runScript } from './fuzz-driver';
@@ -22,6 +23,7 @@ const SCRIPTS: [string, FuzzScript][] = [
   ['pcap', pcapFuzz],
   ['datagrams', datagramsFuzz],
   ['identity', identityFuzz],
+  ['app', appFuzz],
 ];
 
 function main(): number {

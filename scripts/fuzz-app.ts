@@ -1,0 +1,279 @@
+/**
+ * Time-boxed mutation fuzzer for the probe's application analysers (src/probe/app), which
+ * read untrusted bytes off the network (not part of `npm test`):
+ *
+ *   npx tsx scripts/fuzz-app.ts [--seconds 30] [--seed N] [--out DIR] [--replay FILE] [--only NAME]
+ *
+ * NAME is one analyser (http, tls, smtp, pop3, imap, xmpp, bittorrent, dns-tcp), or
+ * datagrams, reassembly, flows. Inputs are valid sessions, mutated (bit flips, protocol
+ * octets, cuts, repeated and deleted slices, splices). The checks:
+ * 1. a stream analyser never throws; fed whole turns or the same bytes split at points drawn
+ *    from the input, it reports exactly the same events; events are flat strings, their
+ *    contentFields name their own keys, only mail events carry content, counters stay sane;
+ * 2. the datagram analysers (DNS, BitTorrent UDP) and the DNS decoder never throw;
+ * 3. reassembly of segments drawn from the input hands on, at every position it delivers,
+ *    the first copy that arrived of that position; never holds more than its wait limits; and
+ *    keeps the budget equal to what it holds;
+ * 4. the flow table never throws, never holds more flows than allowed or more out-of-order
+ *    bytes than its budget (plus one segment), and releases everything on endAll.
+ * An input is a session: records of <side: 1 octet, low bit><length: 1 octet><bytes>.
+ */
+import { parseDnsMessage } from '../src/probe/app/dns-message';
+import { FlowTable } from '../src/probe/app/flow-table';
+import { DATAGRAM_ANALYSERS, STREAM_ANALYSERS, type StreamSpec } from '../src/probe/app/index';
+import { TCP_FIN, TCP_RST, TCP_SYN, TcpReassembler, newReassemblyCounters } from '../src/probe/app/tcp-reassembly';
+import { newCounters } from '../src/probe/app/text';
+import type { AppCounters, AppEvent, FlowSide } from '../src/probe/app/types';
+import { clientHello, crlf, records } from '../test/helpers/app-feed';
+import { type FuzzScript, type Fuzzer, Tally, appendInput, deleteOctets, flipBits, fuzzMain, insertOctets, mutate, repeatSlice, setOctet, spliceTail, truncate } from './fuzz-driver';
+
+type Turn = [FlowSide, Uint8Array];
+
+/** Encodes turns as an input (long turns become several records). */
+function encode(turns: [FlowSide, string | Uint8Array][]): Uint8Array {
+  const out: number[] = [];
+  for (const [side, d] of turns) {
+    const b = typeof d === 'string' ? Buffer.from(d, 'latin1') : d;
+    for (let o = 0; o < b.length; o += 255) {
+      const part = b.subarray(o, o + 255);
+      out.push(side === 'client' ? 0 : 1, part.length, ...part);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** Decodes an input leniently: whatever its bytes, a list of turns. */
+function decode(input: Uint8Array): Turn[] {
+  const turns: Turn[] = [];
+  for (let o = 0; o < input.length; ) {
+    const side: FlowSide = (input[o]! & 1) === 0 ? 'client' : 'server';
+    const n = input[o + 1] ?? 0;
+    turns.push([side, input.subarray(o + 2, o + 2 + n)]);
+    o += 2 + n;
+  }
+  return turns;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64');
+const XNS = "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'";
+const HS = (id: string) => `\x13BitTorrent protocol${'\0'.repeat(8)}${'H'.repeat(20)}${id}`;
+
+/** Valid sessions per stream analyser. */
+const SESSIONS: Record<string, [FlowSide, string | Uint8Array][][]> = {
+  http: [
+    [
+      ['client', crlf('GET /a?b=1 HTTP/1.1', 'Host: x.example', 'User-Agent: u', '') + crlf('POST /p HTTP/1.1', 'Content-Length: 3', '') + 'abc'],
+      ['server', crlf('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', '', '3', 'abc', '0', '', 'HTTP/1.1 100 Continue', '', 'HTTP/1.1 204 No Content', '')],
+      ['client', crlf('GET /announce?info_hash=%12%34%56%78%9a%bc%de%f1%23%45%67%89%ab%cd%ef%12%34%56%78%9a&port=1 HTTP/1.1', '')],
+      ['client', crlf('CONNECT h:443 HTTP/1.1', '')],
+      ['server', crlf('HTTP/1.1 200 ok', '')],
+    ],
+  ],
+  tls: [[['client', records(clientHello({ sni: 'a.example', alpn: ['h2'], versions: [0x0304], ech: true }), 90)], ['server', '\x16\x03\x03\x00\x01\x02']]],
+  smtp: [
+    [
+      ['server', crlf('220 mx')],
+      ['client', crlf('EHLO c', `AUTH PLAIN ${b64('\0u\0p')}`)],
+      ['server', crlf('250-mx', '250 PIPELINING', '235 ok')],
+      ['client', crlf('MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'DATA')],
+      ['server', crlf('250 ok', '250 ok', '354 go')],
+      ['client', crlf('Message-ID: <1@b>', 'Subject: s', '', '..x', '.', 'MAIL FROM:<>', 'RCPT TO:<e@f>', 'BDAT 4 LAST') + 'abcd'],
+      ['server', crlf('250 ok', '250 ok', '250 ok', '250 ok')],
+      ['client', crlf('STARTTLS')],
+      ['server', crlf('220 go')],
+    ],
+  ],
+  pop3: [
+    [
+      ['server', crlf('+OK hi')],
+      ['client', crlf('USER u', 'PASS p', 'RETR 1', 'TOP 1 0', 'LIST', 'STLS')],
+      ['server', crlf('+OK', '+OK', '+OK 20 octets', 'Subject: x', '', '..y', '.', '+OK', 'From: a@b', '.', '+OK', '1 20', '.', '+OK')],
+    ],
+  ],
+  imap: [
+    [
+      ['server', crlf('* OK hi')],
+      ['client', crlf('a LOGIN {1}') + 'u' + crlf(' {1+}', 'p', 'b FETCH 1 BODY[]', 'c AUTHENTICATE PLAIN', b64('\0v\0w'), 'd STARTTLS')],
+      ['server', crlf('+ go', 'a OK', '* 1 FETCH (UID 5 BODY[] {12}') + 'Subject: x\r\n' + crlf(' BODY[HEADER] {0}', ')', 'b OK', '+ ', 'c NO', 'd OK')],
+    ],
+  ],
+  xmpp: [
+    [
+      ['client', `<?xml version='1.0'?><stream:stream to='e.example' ${XNS}><auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${b64('\0j\0p')}</auth>`],
+      ['server', `<stream:stream from='e.example' ${XNS}><success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/><iq type='result'><bind><jid>j@e.example/r</jid></bind></iq>`],
+      ['client', "<message to='r@e.example' type='chat'><body>hi &amp; bye</body></message><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"],
+      ['server', "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"],
+    ],
+  ],
+  bittorrent: [[['client', HS('-qB4250-abcdefghijkl')], ['server', HS('-TR3000-abcdefghijkl') + '\0\0\0\x01\x02']]],
+  'dns-tcp': [[['client', Uint8Array.from([0, 17, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 1])], ['server', Uint8Array.from([0, 12, 0, 1, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0])]]],
+};
+
+const TEXT_OCTETS = [0x0d, 0x0a, 0x20, 0x2e, 0x3a, 0x7b, 0x7d, 0x3c, 0x3e, 0x2f, 0x27, 0x22, 0x26, 0x3b, 0x30, 0x39, 0x2b, 0x2d, 0x2a, 0x00, 0xff, 0x16, 0x03, 0x13];
+const MUTATIONS = [flipBits(2), setOctet(TEXT_OCTETS, 0.3), insertOctets(8, TEXT_OCTETS, 0.2), truncate, repeatSlice(64), deleteOctets(16), spliceTail, appendInput];
+
+const plain = (es: AppEvent[]) => JSON.stringify(es.map((e) => ({ ...e, timeUs: String(e.timeUs), content: e.content ? Buffer.from(e.content).toString('hex') : undefined })));
+
+function sane(c: AppCounters): boolean {
+  return [c.events, c.malformed, c.truncated].every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+
+/** Feeds turns to a fresh analyser, each turn in pieces whose lengths `cut` chooses. */
+function run(spec: StreamSpec, turns: Turn[], cut: (n: number, k: number) => number): { events: AppEvent[]; counters: AppCounters } {
+  const counters = newCounters();
+  const a = spec.create(counters, { maxContentBytes: 4096 });
+  const events: AppEvent[] = [];
+  turns.forEach(([side, b], i) => {
+    for (let o = 0, k = 0; o < b.length; k++) {
+      const n = Math.max(1, Math.min(b.length - o, cut(b.length - o, k)));
+      events.push(...a.onData(side, Uint8Array.from(b.subarray(o, o + n)), BigInt(i)));
+      o += n;
+    }
+  });
+  events.push(...a.onEnd(BigInt(turns.length)));
+  return { events, counters };
+}
+
+/** What the inputs led to, per fuzzer: shown after a clean run, so a run that reached nothing shows. */
+const tallies = new Map<string, Tally>();
+const tally = (name: string): Tally => tallies.get(name) ?? (tallies.set(name, new Tally()), tallies.get(name)!);
+
+function checkStream(spec: StreamSpec, input: Uint8Array): string | undefined {
+  const turns = decode(input);
+  const whole = run(spec, turns, (n) => n);
+  const t = tally(spec.protocol);
+  for (const e of whole.events) t.add(`${e.protocol}:${e.fields.kind ?? 'event'}`);
+  if (whole.counters.malformed > 0) t.add('malformed');
+  if (whole.counters.truncated > 0) t.add('truncated');
+  // Split points drawn from the input itself, so a replay splits the same way.
+  const split = run(spec, turns, (_n, k) => 1 + (input[k % Math.max(1, input.length)]! % 23));
+  if (plain(whole.events) !== plain(split.events)) return `events differ when split:\n${plain(whole.events)}\n${plain(split.events)}`;
+  if (!sane(whole.counters) || whole.counters.events !== whole.events.length) return `counters ${JSON.stringify(whole.counters)} for ${whole.events.length} events`;
+  const mail = ['smtp', 'pop3', 'imap'].includes(spec.protocol);
+  for (const e of whole.events) {
+    if (Object.values(e.fields).some((v) => typeof v !== 'string')) return `a field is not a string: ${JSON.stringify(e.fields)}`;
+    if (e.contentFields?.some((k) => !/^[a-zA-Z]+$/.test(k))) return 'odd content field name';
+    if (e.content && !mail) return `${e.protocol} event with content`;
+    if (e.content && e.content.length > 4096) return 'content over the limit';
+  }
+  return undefined;
+}
+
+/** Reassembly: segments drawn from the input; every delivered position holds its first copy. */
+function checkReassembly(input: Uint8Array): string | undefined {
+  const limits = { gapWaitBytes: 300, gapWaitSegments: 8 };
+  const budget = { used: 0, limit: 2000 };
+  const first = new Map<number, number>();
+  const got: number[] = [];
+  let pos = 0;
+  let bad: string | undefined;
+  const isn = input.length > 0 ? (0xffffff00 + input[0]!) >>> 0 : 0;
+  const tcp = new TcpReassembler(
+    {
+      data: (_s, b) => {
+        for (const x of b) {
+          if (bad === undefined && first.get(pos) !== x) bad = `position ${pos}: delivered ${x}, first copy ${first.get(pos)}`;
+          got.push(x);
+          pos++;
+        }
+      },
+      gap: (_s, n) => {
+        if (n <= 0) bad ??= `gap of ${n}`;
+        pos += n;
+      },
+    },
+    budget,
+    newReassemblyCounters(),
+    limits,
+  );
+  tcp.segment('client', { seq: isn, flags: TCP_SYN, payload: new Uint8Array(0) }, 0n);
+  for (let o = 1; o + 3 <= input.length && bad === undefined; o += 3) {
+    const rel = input[o]! * 4 + (input[o + 1]! & 3);
+    const len = input[o + 2]! % 48;
+    const flags = input[o + 1]! >= 0xf8 ? (input[o + 1]! & 1 ? TCP_FIN : TCP_RST) : 0;
+    const payload = Uint8Array.from({ length: len }, (_, i) => (rel + i + o) & 0xff);
+    for (let i = 0; i < len; i++) if (!first.has(rel + i)) first.set(rel + i, payload[i]!);
+    tcp.segment('client', { seq: (isn + 1 + rel) >>> 0, flags, payload }, 0n);
+    if (tcp.heldBytes > limits.gapWaitBytes + 48) bad = `holds ${tcp.heldBytes}`;
+    if (budget.used !== tcp.heldBytes) bad = `budget ${budget.used} but holds ${tcp.heldBytes}`;
+  }
+  const c = tcp.counters;
+  const t = tally('reassembly');
+  for (const [k, n] of [['out of order', c.outOfOrder], ['gaps', c.gaps], ['duplicates', c.duplicateBytes], ['delivered', c.bytes]] as const) if (n > 0) t.add(k);
+  tcp.flush(1n);
+  if (bad === undefined && (tcp.heldBytes !== 0 || budget.used !== 0)) bad = 'flush left bytes held';
+  return bad;
+}
+
+/** The flow table: packets drawn from the input, over a few endpoints. */
+function checkFlows(input: Uint8Array): string | undefined {
+  const maxFlows = 4;
+  const t = new FlowTable<undefined>(() => undefined, { maxFlows, maxBufferedBytes: 500 });
+  const payloads = Object.values(SESSIONS).flatMap((s) => s.flatMap((c) => c.map(([, d]) => (typeof d === 'string' ? Buffer.from(d, 'latin1') : Buffer.from(d)))));
+  for (let o = 0; o + 6 <= input.length; o += 6) {
+    const v = input.subarray(o, o + 6);
+    const fromA = (v[0]! & 1) === 0;
+    const ports = [80, 25, 40000 + (v[0]! >> 5), 6881, 53];
+    const pa = ports[v[1]! % ports.length]!;
+    const pb = 40000 + (v[1]! >> 4);
+    const p = payloads[v[2]! % payloads.length]!;
+    const data = p.subarray(0, v[3]! % (p.length + 1));
+    const a = Uint8Array.of(10, 0, 0, 1);
+    const b = Uint8Array.of(10, 0, 0, 2 + (v[0]! & 6));
+    t.packet(
+      { timeUs: BigInt(o) * 1_000_000n, transport: v[4]! & 1 ? 'udp' : 'tcp', src: fromA ? b : a, dst: fromA ? a : b, srcPort: fromA ? pb : pa, dstPort: fromA ? pa : pb, seq: v[5]! * 16, flags: v[4]! >> 1, payload: data, lost: v[4]! > 250 ? 10 : 0 },
+      undefined,
+    );
+    const c = t.counters();
+    if (t.size > maxFlows) return `${t.size} flows`;
+    if (c.bufferedBytes > 500 + 512) return `${c.bufferedBytes} octets held`;
+  }
+  const c = t.counters();
+  const ft = tally('flows');
+  for (const [k, n] of [['evicted', c.evicted], ['forced gaps', c.reassembly.forcedGaps], ['unrecognised', c.unrecognised], ...Object.entries(c.protocols).map(([p, pc]) => [`${p} events`, pc.events] as const)] as const) if (n > 0) ft.add(k);
+  t.endAll(1n << 50n);
+  return t.size === 0 && t.counters().bufferedBytes === 0 ? undefined : 'endAll left something';
+}
+
+/** The datagram analysers and the DNS decoder; a datagram per record. */
+function checkDatagrams(input: Uint8Array): string | undefined {
+  for (const [side, d] of decode(input)) {
+    parseDnsMessage(d);
+    for (const spec of DATAGRAM_ANALYSERS) {
+      spec.sniff(d, 40000, 53);
+      spec.create(newCounters(), { maxContentBytes: 0 }).onDatagram(side, d, 0n);
+    }
+  }
+  return undefined;
+}
+
+const DATAGRAM_SEEDS = [
+  encode([
+    ['client', Uint8Array.from([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1])],
+    ['server', Uint8Array.from([0, 7, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4])],
+    ['client', 'd1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe'],
+    ['server', 'd1:rd2:id20:abcdefghij01234567896:valuesl6:abcdefee1:t2:aa1:y1:re'],
+    ['client', Uint8Array.from([0, 0, 4, 0x17, 0x27, 0x10, 0x19, 0x80, 0, 0, 0, 0, 1, 2, 3, 4])],
+  ]),
+];
+
+export const appFuzz: FuzzScript = {
+  script: __filename,
+  make: (rng) => {
+    const fuzzers: Fuzzer[] = STREAM_ANALYSERS.map((spec) => {
+      const name = spec.protocol === 'dns' ? 'dns-tcp' : spec.protocol;
+      const seeds = SESSIONS[name]!.map(encode);
+      return { name, seeds, next: () => mutate(rng.pick(seeds), rng, seeds, MUTATIONS), check: (i: Uint8Array) => checkStream(spec, i), report: () => [`events and outcomes: ${tally(spec.protocol).toString()}`] };
+    });
+    const bytesSeeds = [Uint8Array.from({ length: 300 }, (_, i) => (i * 7919) & 0xff), Uint8Array.from({ length: 90 }, (_, i) => i)];
+    const anyOctets = [flipBits(4), setOctet([], 1), insertOctets(12, [], 1), truncate, repeatSlice(30), deleteOctets(9), spliceTail, appendInput];
+    fuzzers.push(
+      { name: 'datagrams', seeds: DATAGRAM_SEEDS, next: () => mutate(rng.pick(DATAGRAM_SEEDS), rng, DATAGRAM_SEEDS, MUTATIONS), check: checkDatagrams },
+      { name: 'reassembly', seeds: bytesSeeds, next: () => mutate(rng.pick(bytesSeeds), rng, bytesSeeds, anyOctets), check: checkReassembly, report: () => [`inputs with: ${tally('reassembly').toString()}`] },
+      { name: 'flows', seeds: bytesSeeds, next: () => mutate(rng.pick(bytesSeeds), rng, bytesSeeds, anyOctets), check: checkFlows, report: () => [`inputs with: ${tally('flows').toString()}`] },
+    );
+    return fuzzers;
+  },
+};
+
+if (require.main === module) fuzzMain(appFuzz);
