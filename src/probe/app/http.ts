@@ -51,7 +51,16 @@ type State =
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: .*)?$/;
-const TOKEN_HEADER = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `s` without leading and trailing spaces and tabs (RFC 9110 OWS); a loop, as a regex would be quadratic on long runs. */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s[a] === ' ' || s[a] === '\t')) a++;
+  while (b > a && (s[b - 1] === ' ' || s[b - 1] === '\t')) b--;
+  return s.slice(a, b);
+}
 
 interface Message {
   method?: string;
@@ -220,13 +229,14 @@ export class HttpAnalyser implements StreamAnalyser {
       if (msg.headerLines === MAX_HTTP_HEADER_LINES + 1) this.counters.truncated++;
       return;
     }
-    const m = TOKEN_HEADER.exec(latin1(line, MAX_HTTP_LINE_BYTES));
-    if (!m) {
+    const l = latin1(line, MAX_HTTP_LINE_BYTES);
+    const colon = l.indexOf(':');
+    if (colon <= 0 || !TOKEN.test(l.slice(0, colon))) {
       if (line[0] !== 0x20 && line[0] !== 0x09) msg.bad = true; // obsolete line folding is skipped
       return;
     }
-    const name = m[1]!.toLowerCase();
-    const value = m[2]!;
+    const name = l.slice(0, colon).toLowerCase();
+    const value = trimOws(l.slice(colon + 1));
     switch (name) {
       case 'host':
         if (msg.host === undefined) msg.host = clip(value.toLowerCase());

@@ -240,7 +240,7 @@ export class ImapAnalyser implements StreamAnalyser {
     this.serverLiteral = Number(lit[1]);
     this.serverSink = undefined;
     if (r.fetch === undefined) return;
-    const item = /([A-Za-z0-9.]+(?:\[[^\]]*\])?(?:<\d+>)?)$/.exec(l.slice(0, lit.index).trimEnd())?.[1] ?? '';
+    const item = fetchItem(l.slice(0, lit.index).trimEnd());
     if (MESSAGE_ITEM.test(item)) {
       const content = new ContentBuffer(this.maxContentBytes);
       r.downloads.push({ item: item.toUpperCase(), content });
@@ -293,6 +293,21 @@ export class ImapAnalyser implements StreamAnalyser {
 }
 
 const NONE: AppEvent[] = [];
+
+/**
+ * The FETCH item a literal belongs to: the end of `s`, e.g. "BODY[HEADER.FIELDS (FROM)]<0>"
+ * or "RFC822". Scanned backwards by hand: a regex anchored only at the end would go over the
+ * line once per starting point.
+ */
+function fetchItem(s: string): string {
+  let i = s.length;
+  if (s[i - 1] === '>') i = s.lastIndexOf('<', i - 1);
+  if (i > 0 && s[i - 1] === ']') i = s.lastIndexOf('[', i - 1);
+  if (i < 0) return '';
+  let j = i;
+  while (j > 0 && /[A-Za-z0-9.]/.test(s[j - 1]!)) j--;
+  return s.slice(j);
+}
 
 /** At most `max` IMAP arguments on one line: quoted strings (unescaped) and atoms. */
 function tokens(s: string, max: number): string[] {

@@ -131,11 +131,18 @@ export function mailHeaders(msg: Uint8Array): MailHeaders {
   return out;
 }
 
-/** The addr-specs in an address list: those in angle brackets, else bare ones. */
+/**
+ * The addr-specs in an address list (RFC 5322 §3.4): every word, between the separators of
+ * the syntax, that holds an "@" inside it. Split rather than matched with one regex, which
+ * would backtrack quadratically on a long word without an "@".
+ */
 export function addresses(value: string): string[] {
   const out: string[] = [];
-  const re = /<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:"()]+@[^\s<>,;:"()]+)/g;
-  for (let m = re.exec(value); m && out.length < MAX_HEADER_ADDRESSES; m = re.exec(value)) out.push(clip(m[1] ?? m[2]!));
+  for (const w of value.split(/[\s<>,;:"()]+/)) {
+    const at = w.indexOf('@');
+    if (at > 0 && at < w.length - 1) out.push(clip(w));
+    if (out.length >= MAX_HEADER_ADDRESSES) break;
+  }
   return out;
 }
 

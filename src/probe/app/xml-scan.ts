@@ -124,13 +124,41 @@ export class XmlScanner {
       return;
     }
     const selfClosing = t.endsWith('/');
-    const attrs: Record<string, string> = {};
-    const re = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-    const body = t.slice(m[1]!.length, selfClosing ? t.length - 1 : t.length);
-    for (let a = re.exec(body); a; a = re.exec(body)) attrs[a[1]!] = decodeEntities(a[2] ?? a[3]!);
+    const attrs = attributes(t.slice(m[1]!.length, selfClosing ? t.length - 1 : t.length));
     this.handler.start(m[1]!, attrs, selfClosing);
     if (selfClosing) this.handler.end(m[1]!);
   }
+}
+
+const space = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/**
+ * The attributes of a start tag (after its name): name = 'value' or "value", entities
+ * decoded; anything else is skipped. A loop, one pass over the tag.
+ */
+function attributes(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < s.length) {
+    while (space(s[i])) i++;
+    const start = i;
+    while (i < s.length && !space(s[i]) && s[i] !== '=' && s[i] !== '/' && s[i] !== '>') i++;
+    const name = s.slice(start, i);
+    while (space(s[i])) i++;
+    if (name === '' || s[i] !== '=') {
+      if (i === start) i++;
+      continue;
+    }
+    i++;
+    while (space(s[i])) i++;
+    const q = s[i];
+    if (q !== '"' && q !== "'") continue;
+    const end = s.indexOf(q, i + 1);
+    if (end < 0) break;
+    out[name] = decodeEntities(s.slice(i + 1, end));
+    i = end + 1;
+  }
+  return out;
 }
 
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
