@@ -1,0 +1,192 @@
+/**
+ * Issue 5's must-show, run as a user runs lig: `lig certs init`, `lig lemf`, `lig mediator
+ * --config` (a content warrant on a username, or on a MAC, delivering over TLS to that LEMF)
+ * and `lig probe --source pcap:CAPTURE`, each a real process on 127.0.0.1 with certificates
+ * made at test time. The capture (test/fixtures/identity_capture.py, built with scapy): alice
+ * logs in, browses, logs off, logs in again at a new address; bob later gets her old address.
+ *
+ * Everything is read from the LEMF's output directory once the mediator says (`lig agency
+ * list`) that the LEMF has confirmed every record: records.jsonl, checked PDU by PDU against
+ * the etsi-oracle's decoding of hi2.ber and hi3.ber, and cc/<LIID>.pcap. Every data packet
+ * names its owner in its payload, so "exactly alice's packets" is a comparison of markers.
+ * Nothing waits on time: only on process output, process exits and the mediator's status.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type CcRec, type IdentityCapture, type IriRec, type LemfLine, buildIdentityCapture, captureUs, ccPcap, generalizedUs, interceptRecords, ipHex, ipOf, markerOf, numberedPerCin, oracleAgrees, readLemfLines, sorted } from '../helpers/identity-e2e';
+import { type LigProcess, lig, lines, lineMatching, stop } from '../helpers/lig-process';
+import { requireScapy } from '../helpers/scapy';
+
+/**
+ * RFC 2866 Acct-Terminate-Cause → TS 102 232-3 EndReason: User-Request (1) is the user
+ * logging off (regularLogoff); Idle-Timeout (4) is the NAS ending an idle session
+ * (connectionTimeout, the timeout class; connectionLoss is for lost carrier or service).
+ */
+const END_REASON: Record<number, string> = { 1: 'regularLogoff', 4: 'connectionTimeout' };
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+
+interface Ran {
+  out: string;
+  lines: LemfLine[];
+  /** Everything the four processes printed. */
+  printed: string;
+}
+
+describe('identity end to end as a user runs it (lig certs, lemf, mediator, probe on the scapy capture)', function () {
+  let tmp: string;
+  let certs: string;
+  let cap: IdentityCapture;
+  const procs: LigProcess[] = [];
+
+  const started = (p: LigProcess): LigProcess => (procs.push(p), p);
+  const ok = async (p: LigProcess, what: string): Promise<void> => assert.equal(await p.exit, 0, `${what}: ${p.stdout.join('\n')}\n${p.stderr}`);
+
+  before(async function () {
+    requireScapy(this);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-identity-e2e-'));
+    cap = buildIdentityCapture(path.join(tmp, 'capture'));
+    certs = path.join(tmp, 'certs');
+    await ok(started(lig(['certs', 'init', '--dir', certs, '--bits', '2048'])), 'lig certs init');
+  });
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).filter((p) => !p.ended).map((p) => stop(p, 'SIGKILL')));
+  });
+  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /**
+   * Runs the chain with one intercept (LIID `liid`, type content, `target` as YAML) and
+   * returns what the LEMF stored, once the mediator's backlog towards it is empty.
+   */
+  async function runChain(name: string, liid: string, target: string): Promise<Ran> {
+    const c = (f: string) => JSON.stringify(path.join(certs, f));
+    const out = path.join(tmp, `lemf-${name}`);
+    const lemf = started(lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0', '--out', out, '--ca', path.join(certs, 'ca.pem'), '--cert', path.join(certs, 'lemf.pem'), '--key', path.join(certs, 'lemf-key.pem')]));
+    const [hi2, hi3] = (await lines(lemf, 2)).map((l) => /^hi[23] listening on (127\.0\.0\.1:\d+)$/.exec(l)?.[1]);
+    assert.ok(hi2 && hi3, `lig lemf: ${lemf.stdout.join('\n')}\n${lemf.stderr}`);
+
+    const tls = `{ ca: ${c('ca.pem')}, cert: ${c('mediator.pem')}, key: ${c('mediator-key.pem')} }`;
+    const config = path.join(tmp, `lig-${name}.yaml`);
+    fs.writeFileSync(config, `
+dataDir: ${JSON.stringify(path.join(tmp, `data-${name}`))}
+ingest: { listen: 127.0.0.1:0, tls: ${tls} }
+admin: { listen: 127.0.0.1:0, tls: ${tls} }
+agencies:
+  - id: lea-1
+    country: DE
+    delivery: tcp
+    operatorId: OPERATOR-1
+    networkElementId: mediator-1
+    hi2: { address: "${hi2}" }
+    hi3: { address: "${hi3}" }
+    tls: { ca: ${c('ca.pem')}, cert: ${c('mediator.pem')}, key: ${c('mediator-key.pem')}, servername: localhost }
+    keepalive: { interval: 1s, wait: 10s }
+intercepts:
+  - { liid: ${liid}, agency: lea-1, type: content, targets: [${target}] }
+log: { level: info }
+`);
+    const mediator = started(lig(['mediator', '--config', config]));
+    const ingest = (await lineMatching(mediator, /^ingest listening on (127\.0\.0\.1:\d+)$/))?.[1];
+    const admin = (await lineMatching(mediator, /^admin listening on (127\.0\.0\.1:\d+)$/))?.[1];
+    assert.ok(ingest && admin, `lig mediator: ${mediator.stdout.join('\n')}\n${mediator.stderr}`);
+
+    const probe = started(lig([
+      'probe', '--mediator', ingest, '--source', `pcap:${cap.pcap}`, '--ca', path.join(certs, 'ca.pem'), '--cert', path.join(certs, 'probe-1.pem'),
+      '--key', path.join(certs, 'probe-1-key.pem'), '--servername', 'localhost', '--spool', path.join(tmp, `spool-${name}`), '--log-level', 'info',
+    ]));
+    await ok(probe, 'lig probe');
+    assert.equal(probe.stdout.at(-1), 'replay complete: every batch acknowledged');
+    assert.match(probe.stdout.at(-2)!, new RegExp(`^stopped \\(pcap\\): ${cap.frames.length} frames .*, 0 dropped, .*identity: 9 RADIUS, 4 DHCP, `));
+
+    // Every batch is journaled (the probe's replay is acknowledged); the backlog empties
+    // once the LEMF has confirmed every record (a keep-alive round trip after the data).
+    for (;;) {
+      const list = started(lig(['agency', 'list', '--json', '--admin', admin, '--certs', certs, '--name', 'auditor', '--servername', 'localhost']));
+      await ok(list, 'lig agency list');
+      const [agency] = JSON.parse(list.stdout.join('\n')) as { interfaces: { hi: string; backlogRecords: number; connected: boolean }[] }[];
+      if (agency!.interfaces.every((i) => i.backlogRecords === 0)) break;
+    }
+    assert.equal(await stop(lemf, 'SIGTERM'), 0, lemf.stderr);
+    assert.equal(await stop(mediator, 'SIGTERM'), 0, mediator.stderr);
+    assert.equal(mediator.stdout.at(-1), 'mediator stopped');
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as { gaps: { count: number }; duplicates: number; decodeErrors: number };
+    assert.deepEqual([summary.gaps.count, summary.duplicates, summary.decodeErrors], [0, 0, 0], 'the LEMF saw no gap, duplicate or undecodable PDU');
+    const printed = [lemf, mediator, probe].map((p) => `${p.stdout.join('\n')}\n${p.stderr}`).join('\n');
+    return { out, lines: readLemfLines(out), printed };
+  }
+
+  const framesOf = (...owners: string[]) => cap.frames.filter((f) => f.kind === 'data' && owners.includes(f.owner!));
+  const byMarker = () => new Map(cap.frames.filter((f) => f.marker).map((f) => [f.marker!, f]));
+
+  /** The CC of `liid` holds exactly `markers`' packets, once each, in the pcap and in records.jsonl, byte for byte with their capture times and directions. */
+  const markerOfPacket = (ip: Buffer): string => markerOf(ip) ?? '(none)';
+
+  function ccIsExactly(r: Ran, liid: string, cc: CcRec[], markers: string[]): void {
+    const frames = byMarker();
+    const pcap = ccPcap(r.out, liid);
+    assert.deepEqual(sorted(pcap.map((p) => markerOfPacket(p.data))), sorted(markers), `cc/${liid}.pcap`);
+    for (const p of pcap) {
+      const f = frames.get(markerOfPacket(p.data))!;
+      assert.deepEqual([p.data.toString('hex'), p.timeUs], [ipOf(f.bytes).toString('hex'), f.timeUs], `cc/${liid}.pcap: ${f.marker}`);
+    }
+    assert.deepEqual(sorted(cc.map((x) => x.marker ?? '(none)')), sorted(markers), 'records.jsonl CC');
+    for (const x of cc) {
+      const f = frames.get(x.marker!)!;
+      assert.deepEqual([x.ip.toString('hex'), x.timeUs, x.direction], [ipOf(f.bytes).toString('hex'), f.timeUs, f.outbound ? 'fromTarget' : 'toTarget'], `records.jsonl CC ${f.marker}`);
+    }
+  }
+
+  /** The records of one RADIUS session of alice: BEGIN accessAccept, CONTINUE interimUpdate, END accessEnd, with what the accounting said. */
+  function radiusSessionIri(recs: IriRec[], s: IdentityCapture['sessions'][number]): void {
+    const n = cap.network;
+    assert.deepEqual(recs.map((r) => [r.iriType, r.c.accessEventType]), [['iRI-Begin', 'accessAccept'], ...s.interim.map(() => ['iRI-Continue', 'interimUpdate']), ['iRI-End', 'accessEnd']], s.owner);
+    assert.deepEqual(recs.map((r) => r.timeUs), [captureUs(cap, s.start), ...s.interim.map((i) => captureUs(cap, i.t)), captureUs(cap, s.stop)], `${s.owner}: record times are the capture times of Start, Interim, Stop`);
+    for (const r of recs) {
+      const c = r.c;
+      const what = `${s.owner} ${c.accessEventType}`;
+      assert.equal(c.targetUsername, hex('alice'), what);
+      assert.deepEqual(c.targetIPAddress, { 'iP-type': 'iPV4', 'iP-value': { iPBinaryAddress: ipHex(s.address) }, 'iP-assignment': 'dynamic' }, what);
+      assert.equal(c.targetNetworkID, n.alice, what);
+      assert.deepEqual(c.pOPIPAddress, { 'iP-type': 'iPV4', 'iP-value': { iPBinaryAddress: ipHex(n.nas) } }, what);
+      assert.deepEqual(c.pOPIdentifier, { printableIDType: n.nasIdentifier }, what);
+      assert.deepEqual([c.internetAccessType, c.iPVersion, c.authenticationType], ['wirelessLAN', 'iPV4', 'radiusAAA'], what);
+      assert.equal(generalizedUs(c.startTime), captureUs(cap, s.start), `${what}: startTime`);
+    }
+    const [begin, ...rest] = recs;
+    const end = rest.at(-1)!;
+    assert.deepEqual([begin!.c.octetsTransmitted, begin!.c.octetsReceived, begin!.c.endTime], [undefined, undefined, undefined], `${s.owner}: nothing counted at the start`);
+    // From the target's view: Acct-Input-Octets (what the NAS received from her) is what she transmitted.
+    s.interim.forEach((i, k) => assert.deepEqual([rest[k]!.c.octetsTransmitted, rest[k]!.c.octetsReceived], [i.octetsIn, i.octetsOut], `${s.owner}: interim octets`));
+    assert.deepEqual([end.c.octetsTransmitted, end.c.octetsReceived], [s.octetsIn, s.octetsOut], `${s.owner}: octets at the end`);
+    assert.equal(generalizedUs(end.c.endTime), captureUs(cap, s.stop), `${s.owner}: endTime`);
+    assert.equal(end.c.endReason, END_REASON[s.cause], `${s.owner}: endReason for Acct-Terminate-Cause ${s.cause}`);
+  }
+
+  it('a username warrant: exactly alice\'s packets of both sessions, each session its own CIN with BEGIN/CONTINUE/END; the oracle decodes every record', async function () {
+    const liid = 'LIID-E2E-USER';
+    const r = await runChain('user', liid, '{ username: alice }');
+    await oracleAgrees(this, r.out, r.lines);
+    const { iri, cc } = interceptRecords(r.lines, liid);
+    const others = r.lines.filter((l) => l.pdu.payload.tRIPayload === undefined && l.pdu.pSHeader.lawfulInterceptionIdentifier !== hex(liid));
+    assert.deepEqual(others, [], 'nothing but the warrant\'s records and keep-alives');
+    numberedPerCin(iri, 'IRI');
+    numberedPerCin(cc, 'CC');
+
+    // None of bob's packets, neither stray one (before her login; after her logoff), each of hers once.
+    ccIsExactly(r, liid, cc, framesOf('alice-s1', 'alice-s2').map((f) => f.marker!));
+
+    const cins = [...new Set(iri.map((x) => x.cin))];
+    assert.equal(cins.length, 2, 'two sessions, two CINs');
+    cap.sessions.forEach((s, k) => {
+      const cin = cins[k]!;
+      radiusSessionIri(iri.filter((x) => x.cin === cin), s);
+      assert.deepEqual(sorted(cc.filter((x) => x.cin === cin).map((x) => x.marker!)), sorted(framesOf(s.owner).map((f) => f.marker!)), `the CC of ${s.owner} carries its CIN`);
+    });
+
+    for (const secret of [liid, 'alice', cap.network.alice, cap.network.alice.toUpperCase().replace(/:/g, '-'), ...cap.sessions.map((s) => s.address)]) {
+      assert.ok(!r.printed.includes(secret), `no process printed or logged ${secret}`);
+    }
+  });
+});
