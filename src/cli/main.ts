@@ -35,6 +35,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<void> {
       throw e;
     });
   }
+  quietIpServernameWarning();
   const code = await runCli(argv, io);
   process.exitCode = code;
 }
@@ -61,6 +62,20 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     io.err(`lig ${name}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return 1;
   }
+}
+
+/**
+ * grpc-js sets the TLS server name (SNI) to the target's host even when that is an IP address,
+ * which RFC 6066 forbids: Node leaves SNI out and warns (DEP0123) on every `lig warrant` or
+ * `lig probe` aimed at an address. Harmless (the mediator's certificate is still checked
+ * against the address), so that one warning is dropped; every other is printed as Node would.
+ */
+function quietIpServernameWarning(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => {
+    if (w.code === 'DEP0123') return;
+    process.stderr.write(`(node:${process.pid}) ${w.code ? `[${w.code}] ` : ''}${w.name}: ${w.message}\n`);
+  });
 }
 
 const defaultIo: Io = {
