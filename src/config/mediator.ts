@@ -60,6 +60,12 @@ export const DEFAULT_PDU_ACK = false;
 export const DEFAULT_HI1_NOTIFICATIONS = false;
 export const DEFAULT_ROTATE_BYTES: Bytes = 64 * 2 ** 20;
 export const DEFAULT_ROTATE_INTERVAL: Milliseconds = 3_600_000;
+/** IRI-only intercepts: how the target's packets are reported unless `reports.mode` says otherwise. */
+export const DEFAULT_REPORT_MODE = 'headers';
+/** IRI-only intercepts in a summary mode: an open flow is summarised at least this often. */
+export const DEFAULT_SUMMARY_INTERVAL: Milliseconds = 60_000;
+export const MIN_SUMMARY_INTERVAL: Milliseconds = 1000;
+export const MAX_SUMMARY_INTERVAL: Milliseconds = 86_400_000;
 /** TS 102 232-1 LawfulInterceptionIdentifier is OCTET STRING (SIZE (1..25)). */
 export const MAX_LIID_LENGTH = 25;
 
@@ -118,6 +124,19 @@ export interface FilesAgency extends AgencyCommon {
 
 export type Agency = TcpAgency | FilesAgency;
 
+/**
+ * How an IRI-only intercept's packets are reported (TS 102 232-3 clause 6.2.5): `headers`, one
+ * header report per packet; `summary`, per-flow summary reports (packet and byte counts) at
+ * least every `interval` and at the flow's end; `both`.
+ */
+export type ReportMode = 'headers' | 'summary' | 'both';
+
+export interface InterceptReports {
+  mode: ReportMode;
+  /** Summary modes: the longest an open flow goes without a summary (whole seconds). */
+  interval: Milliseconds;
+}
+
 export interface Intercept {
   /** Warrant identifier: never log it. */
   liid: string;
@@ -127,6 +146,8 @@ export interface Intercept {
   targets: Target[];
   /** Probes that watch for it; absent means all. */
   probes?: string[];
+  /** IRI-only intercepts only; absent: DEFAULT_REPORT_MODE, DEFAULT_SUMMARY_INTERVAL. */
+  reports?: InterceptReports;
   /**
    * Never from the config file: set by the mediator for a warrant in force. Packets captured
    * outside [from, until) are not intercepted, even in the instant before the warrant's
@@ -202,6 +223,16 @@ const agency = variant(
   { forbidden: noPlaintext },
 );
 
+const reports = object({
+  mode: withDefault(oneOf(['headers', 'summary', 'both']), DEFAULT_REPORT_MODE),
+  interval: withDefault(
+    refine(duration({ min: MIN_SUMMARY_INTERVAL, max: MAX_SUMMARY_INTERVAL }), (ms, path, ctx) => {
+      if (ms % 1000 !== 0) ctx.report(path, 'must be a whole number of seconds, e.g. "90s" or "5m"');
+    }),
+    DEFAULT_SUMMARY_INTERVAL,
+  ),
+});
+
 const intercept = object({
   liid: sensitive(
     string({ max: MAX_LIID_LENGTH, pattern: /^[\x21-\x7e]+$/, expected: `a LIID of 1 to ${MAX_LIID_LENGTH} printable ASCII characters` }),
@@ -210,6 +241,7 @@ const intercept = object({
   type: oneOf(['content', 'iri-only']),
   targets: sensitive(list(target(), { min: 1, unique: { key: targetKey, what: 'this target' } })),
   probes: optional(list(name('a probe name'), { min: 1, unique: { key: (p) => p, what: 'this probe name' } })),
+  reports: optional(reports),
 });
 
 /** Rules between fields of a valid config: sizes that must nest, endpoints, hi3 for content. */
@@ -229,6 +261,9 @@ function crossCheck(c: MediatorConfig, _path: Path, ctx: Checker): void {
     const a = byId.get(icpt.agency);
     if (a && icpt.type === 'content' && a.delivery === 'tcp' && !a.hi3) {
       ctx.report(['intercepts', i, 'type'], `is "content" but agency "${a.id}" has no hi3 address to receive content`);
+    }
+    if (icpt.reports && icpt.type !== 'iri-only') {
+      ctx.report(['intercepts', i, 'reports'], 'applies to "iri-only" intercepts only (a content intercept delivers every packet as CC): remove it or make the intercept iri-only');
     }
   });
 }

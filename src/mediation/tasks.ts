@@ -1,7 +1,7 @@
 /**
  * Intercepts → the task lists probes receive. A probe learns only what it must look for: an
- * opaque task id, the task type (content or IRI only) and the targets, never a LIID or an
- * agency. An intercept with `probes` goes to those probes only, any other to every probe.
+ * opaque task id, the task type (content or IRI only), the targets and, for IRI-only tasks,
+ * the reporting mode and summary interval; never a LIID or an agency. An intercept with `probes` goes to those probes only, any other to every probe.
  *
  * Task ids are random 63-bit numbers, one per intercept (agency + LIID), kept in
  * DATADIR/tasks.json so they stay the same across restarts: batches a probe spooled before a
@@ -10,9 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import type { Intercept, Target as ConfigTarget } from '../config';
+import type { Intercept, InterceptReports, Target as ConfigTarget } from '../config';
+import { DEFAULT_REPORT_MODE, DEFAULT_SUMMARY_INTERVAL } from '../config/mediator';
 import { ipBytes } from '../config/targets';
-import { Task, Task_Type, type Target, type TaskList } from '../gen/lig/v1/ingest';
+import { ReportMode, Task, Task_Type, type Target, type TaskList } from '../gen/lig/v1/ingest';
 import { damaged, readStateFile, writeStateFile } from './state-file';
 
 export const TASKS_FILE = 'tasks.json';
@@ -155,11 +156,24 @@ function watches(i: Intercept, probe: string): boolean {
 }
 
 function toTask(e: TaskEntry): Task {
-  return {
+  const t: Task = {
     taskId: e.taskId,
     type: e.intercept.type === 'content' ? Task_Type.TYPE_CONTENT : Task_Type.TYPE_IRI_ONLY,
     targets: e.intercept.targets.map(toTarget),
   };
+  if (e.intercept.type === 'iri-only') {
+    const r = reportsOf(e.intercept);
+    t.reportMode = REPORT_MODES[r.mode];
+    t.summaryIntervalSeconds = Math.round(r.interval / 1000);
+  }
+  return t;
+}
+
+const REPORT_MODES = { headers: ReportMode.REPORT_MODE_HEADERS, summary: ReportMode.REPORT_MODE_SUMMARY, both: ReportMode.REPORT_MODE_BOTH } as const;
+
+/** An IRI-only intercept's reporting (the config's, else the defaults); meaningless for a content intercept. */
+export function reportsOf(i: Intercept): InterceptReports {
+  return i.reports ?? { mode: DEFAULT_REPORT_MODE, interval: DEFAULT_SUMMARY_INTERVAL };
 }
 
 /** A config target as the probe receives it. */
