@@ -189,4 +189,76 @@ log: { level: info }
       assert.ok(!r.printed.includes(secret), `no process printed or logged ${secret}`);
     }
   });
+  /**
+   * A MAC warrant follows the device, not the login. What it must deliver, given DHCP and
+   * RADIUS: every frame her MAC sent or received, and nothing else. So, beyond both sessions:
+   * - 0.5 s, before her RADIUS login: hers. The DHCP ACK at 0.0 bound 10.20.0.50 to her MAC
+   *   (a lease: its own communication, dhcpAAA), and the frame comes from her MAC.
+   * - 11.2 s, after her RADIUS Stop: hers too. Logging off the hotspot ends the accounting
+   *   session, not the DHCP lease granted for an hour at 0.0; the address is still bound to
+   *   her MAC until bob's ACK takes it at 12.1 (which ends her lease), and the frame goes to
+   *   her MAC. A username warrant must not have it (the user logged off); a MAC warrant must.
+   * - the DHCP ACKs sent to her MAC: her device's traffic at layer 2. They are the AAA
+   *   exchange, not matched through a session (pipeline.ts), so they travel under the
+   *   intercept's own CIN, which no IRI names.
+   * - bob at 10.20.0.50 from 12.1 on: his MAC, never hers.
+   * IRI: the two leases and the two accounting sessions, each its own CIN; the packets of a
+   * RADIUS session carry its CIN (the RADIUS key wins over the lease of the same subscriber),
+   * the others the lease's.
+   */
+  it('a MAC warrant: every frame of her device (both sessions, before login and after logoff under her lease, DHCP to her), none of bob\'s; leases and sessions each their own CIN', async function () {
+    const liid = 'LIID-E2E-MAC';
+    const n = cap.network;
+    const r = await runChain('mac', liid, `{ mac: "${n.alice}" }`);
+    await oracleAgrees(this, r.out, r.lines);
+    const { iri, cc } = interceptRecords(r.lines, liid);
+    numberedPerCin(iri, 'IRI');
+    numberedPerCin(cc, 'CC');
+
+    const macAt = (f: { bytes: Buffer }, at: number) => [...f.bytes.subarray(at, at + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const hers = cap.frames.filter((f) => macAt(f, 0) === n.alice || macAt(f, 6) === n.alice);
+    const dhcpToHer = hers.filter((f) => f.kind === 'dhcp');
+    assert.deepEqual([hers.filter((f) => f.kind === 'radius').length, dhcpToHer.length], [0, 2], 'the capture as this test reads it');
+    const key = (ip: Buffer) => markerOf(ip) ?? ip.toString('hex');
+    const wanted = hers.map((f) => key(ipOf(f.bytes)));
+    assert.deepEqual(sorted(wanted.filter((m) => m.includes('|')).map((m) => m.split('|')[0]!)), sorted(framesOf('alice-s1', 'alice-s2', 'stray').map((f) => f.owner!)), 'her frames: both sessions and both strays');
+    assert.deepEqual(sorted(ccPcap(r.out, liid).map((p) => key(p.data))), sorted(wanted), `cc/${liid}.pcap`);
+    assert.deepEqual(sorted(cc.map((x) => key(x.ip))), sorted(wanted), 'records.jsonl CC');
+
+    const cins = [...new Set(iri.map((x) => x.cin))];
+    assert.equal(cins.length, 4, 'two leases and two accounting sessions');
+    const of = (cin: number) => iri.filter((x) => x.cin === cin);
+    const leases = cins.filter((c) => of(c)[0]!.c.authenticationType === 'dhcpAAA');
+    const sessions = cins.filter((c) => of(c)[0]!.c.authenticationType === 'radiusAAA');
+    assert.equal(leases.length, 2);
+    cap.sessions.forEach((s, k) => {
+      radiusSessionIri(of(sessions[k]!), s);
+      assert.deepEqual(sorted(cc.filter((x) => x.cin === sessions[k]).map((x) => x.marker!)), sorted(framesOf(s.owner).map((f) => f.marker!)), `the CC of ${s.owner} carries its CIN`);
+    });
+
+    // The leases: the ACKs that bound them; the first ended by bob's ACK for the same address, the second still open.
+    dhcpToHer.forEach((ack, k) => {
+      const recs = of(leases[k]!);
+      const takenBy = cap.frames.find((f) => f.kind === 'dhcp' && f.address === ack.address && f.mac === n.bob);
+      assert.deepEqual(recs.map((x) => [x.iriType, x.c.accessEventType, x.timeUs]), [['iRI-Begin', 'accessAccept', ack.timeUs], ...(takenBy ? [['iRI-End', 'accessEnd', takenBy.timeUs]] : [])], `lease of ${ack.address}`);
+      for (const x of recs) {
+        assert.deepEqual([x.c.targetUsername, x.c.targetNetworkID, x.c.targetIPAddress['iP-value'].iPBinaryAddress, x.c.pOPIPAddress['iP-value'].iPBinaryAddress], [hex(n.alice), n.alice, ipHex(ack.address!), ipHex(n.nas)]);
+        assert.equal(generalizedUs(x.c.startTime), ack.timeUs);
+      }
+      assert.equal(generalizedUs(recs[0]!.c.expectedEndTime), ack.timeUs + BigInt(ack.lease!) * 1_000_000n, 'expectedEndTime: the lease granted');
+      if (takenBy) {
+        assert.equal(generalizedUs(recs[1]!.c.endTime), takenBy.timeUs);
+        assert.equal(recs[1]!.c.endReason, 'undefined', 'lig saw the lease end (its address given to another MAC), not why');
+      }
+    });
+    const strays = framesOf('stray');
+    assert.deepEqual(cc.filter((x) => x.marker?.startsWith('stray|')).map((x) => x.cin), strays.map(() => leases[0]), 'before login and after logoff: her first lease\'s CIN');
+    const ackCins = cc.filter((x) => x.marker === undefined).map((x) => x.cin);
+    assert.equal(ackCins.length, 2);
+    assert.ok(ackCins.every((c) => c === ackCins[0] && !cins.includes(c)), 'the DHCP ACKs to her MAC: the intercept\'s own CIN, no session\'s');
+
+    for (const secret of [liid, n.alice, n.alice.toUpperCase().replace(/:/g, '-'), ...cap.sessions.map((s) => s.address)]) {
+      assert.ok(!r.printed.includes(secret), `no process printed or logged ${secret}`);
+    }
+  });
 });
