@@ -21,7 +21,7 @@
 import { parseDnsMessage } from '../src/probe/app/dns-message';
 import { FlowTable } from '../src/probe/app/flow-table';
 import { DATAGRAM_ANALYSERS, STREAM_ANALYSERS, type StreamSpec } from '../src/probe/app/index';
-import { TCP_FIN, TCP_RST, TCP_SYN, TcpReassembler, newReassemblyCounters } from '../src/probe/app/tcp-reassembly';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpReassembler, newReassemblyCounters } from '../src/probe/app/tcp-reassembly';
 import { newCounters } from '../src/probe/app/text';
 import type { AppCounters, AppEvent, FlowSide } from '../src/probe/app/types';
 import { clientHello, crlf, records } from '../test/helpers/app-feed';
@@ -210,6 +210,8 @@ function checkFlows(input: Uint8Array): string | undefined {
   const maxFlows = 4;
   const t = new FlowTable<undefined>(() => undefined, { maxFlows, maxBufferedBytes: 500 });
   const payloads = Object.values(SESSIONS).flatMap((s) => s.flatMap((c) => c.map(([, d]) => (typeof d === 'string' ? Buffer.from(d, 'latin1') : Buffer.from(d)))));
+  /** Next sequence number per flow and direction: most segments come in order, some anywhere. */
+  const next = new Map<string, number>();
   for (let o = 0; o + 6 <= input.length; o += 6) {
     const v = input.subarray(o, o + 6);
     const fromA = (v[0]! & 1) === 0;
@@ -217,13 +219,14 @@ function checkFlows(input: Uint8Array): string | undefined {
     const pa = ports[v[1]! % ports.length]!;
     const pb = 40000 + (v[1]! >> 4);
     const p = payloads[v[2]! % payloads.length]!;
-    const data = p.subarray(0, v[3]! % (p.length + 1));
+    const data = v[3]! < 128 ? p : p.subarray(0, v[3]! % (p.length + 1));
     const a = Uint8Array.of(10, 0, 0, 1);
     const b = Uint8Array.of(10, 0, 0, 2 + (v[0]! & 6));
-    t.packet(
-      { timeUs: BigInt(o) * 1_000_000n, transport: v[4]! & 1 ? 'udp' : 'tcp', src: fromA ? b : a, dst: fromA ? a : b, srcPort: fromA ? pb : pa, dstPort: fromA ? pa : pb, seq: v[5]! * 16, flags: v[4]! >> 1, payload: data, lost: v[4]! > 250 ? 10 : 0 },
-      undefined,
-    );
+    const key = `${v[0]! & 7},${v[1]},${fromA}`;
+    const seq = v[5]! < 200 ? (next.get(key) ?? 0) : v[5]! * 16;
+    const flags = v[4]! < 64 ? v[4]! >> 1 : TCP_ACK;
+    next.set(key, (seq + data.length + (flags & (TCP_SYN | TCP_FIN) ? 1 : 0)) >>> 0);
+    t.packet({ timeUs: BigInt(o) * 1_000_000n, transport: v[4]! % 5 === 0 ? 'udp' : 'tcp', src: fromA ? b : a, dst: fromA ? a : b, srcPort: fromA ? pb : pa, dstPort: fromA ? pa : pb, seq, flags, payload: data, lost: v[4]! > 250 ? 10 : 0 }, undefined);
     const c = t.counters();
     if (t.size > maxFlows) return `${t.size} flows`;
     if (c.bufferedBytes > 500 + 512) return `${c.bufferedBytes} octets held`;
@@ -232,7 +235,8 @@ function checkFlows(input: Uint8Array): string | undefined {
   const ft = tally('flows');
   for (const [k, n] of [['evicted', c.evicted], ['forced gaps', c.reassembly.forcedGaps], ['unrecognised', c.unrecognised], ...Object.entries(c.protocols).map(([p, pc]) => [`${p} events`, pc.events] as const)] as const) if (n > 0) ft.add(k);
   t.endAll(1n << 50n);
-  return t.size === 0 && t.counters().bufferedBytes === 0 ? undefined : 'endAll left something';
+  const left = t.counters();
+  return t.size === 0 && left.bufferedBytes === 0 && left.contentBytes === 0 ? undefined : `endAll left ${t.size} flows, ${left.bufferedBytes} + ${left.contentBytes} octets`;
 }
 
 /** The datagram analysers and the DNS decoder; a datagram per record. */

@@ -198,6 +198,28 @@ describe('app: flow table', () => {
     assert.equal(t.counters().bufferedBytes, 0);
   });
 
+  it('bounds the mail content all flows hold together, and gives it back once reported', () => {
+    const { t, got } = table({ maxContentBytes: 100 });
+    const smtp = (cport: number, body: string) => {
+      const c = new Conn(cport, 25);
+      for (const p of [...c.open(), c.s('220 x\r\n'), c.c('HELO c\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n'), c.s('250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n'), c.c(body)]) t.packet(p, '');
+      return c;
+    };
+    const a = smtp(40040, 'a'.repeat(80));
+    const b = smtp(40041, 'b'.repeat(80));
+    assert.equal(t.counters().contentBytes, 100);
+    for (const p of [a.c('\r\n.\r\n'), a.s('250 ok\r\n'), b.c('\r\n.\r\n'), b.s('250 ok\r\n')]) t.packet(p, '');
+    assert.deepEqual(
+      got.map((g) => [Buffer.from(g.event.content!).toString().length, g.event.fields.contentTruncated, g.event.fields.size]),
+      // a kept 80 and b 20 before the budget was spent; b's last 2 came after a's were reported.
+      [
+        [80, 'true', '82'],
+        [22, 'true', '82'],
+      ],
+    );
+    assert.equal(t.counters().contentBytes, 0);
+  });
+
   it('analyses only the protocols enabled', () => {
     const { t, got } = table({ protocols: ['dns'] });
     const c = new Conn(40030, 80);

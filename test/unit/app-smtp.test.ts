@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { MAIL_CONTENT_FIELDS } from '../../src/probe/app/mail';
-import { SmtpAnalyser, sniffSmtp } from '../../src/probe/app/smtp';
+import { MAX_SMTP_UNANSWERED, SmtpAnalyser, sniffSmtp } from '../../src/probe/app/smtp';
 import { newCounters } from '../../src/probe/app/text';
 import type { StreamAnalyser } from '../../src/probe/app/types';
 import { type Turn, assertEveryFeed, assertGarbageSafe, assertTruncationSafe, bytes, crlf, ev, feedWhole, plain } from '../helpers/app-feed';
@@ -135,6 +135,33 @@ describe('app: SMTP analyser', () => {
     const got = a.onData('server', bytes('250 ok\r\n'), 3n);
     assert.equal(got[0]!.fields.contentTruncated, 'true');
     assert.equal(Buffer.from(got[0]!.content!).toString(), 'Subject: s\r\n\r\nfirstlast\r\n');
+  });
+
+  it(`keeps at most MAX_SMTP_UNANSWERED messages awaiting a reply; replies still pair in order`, () => {
+    const a = make();
+    const one = (i: number) => crlf(`MAIL FROM:<s${i}@example.net>`, 'RCPT TO:<r@example.org>', 'DATA', `Subject: ${i}`, '', 'x', '.');
+    a.onData('server', bytes(crlf('220 x')), 1n);
+    const early = a.onData('client', bytes(crlf('HELO c') + [0, 1, 2, 3, 4, 5].map(one).join('')), 2n);
+    assert.deepEqual(
+      early.map((e) => [e.fields.subject, e.fields.status]),
+      [
+        ['0', 'unknown'],
+        ['1', 'unknown'],
+      ],
+    );
+    // The replies to messages 0 and 1 pair with their places in the queue, not with message 2.
+    const replies = crlf('250 helo', ...Array.from({ length: 6 }, () => ['250 ok', '250 ok', '354 go', '250 queued']).flat());
+    const late = a.onData('server', bytes(replies), 3n);
+    assert.deepEqual(
+      late.map((e) => [e.fields.subject, e.fields.status]),
+      [
+        ['2', 'ok'],
+        ['3', 'ok'],
+        ['4', 'ok'],
+        ['5', 'ok'],
+      ],
+    );
+    assert.ok(MAX_SMTP_UNANSWERED === 4);
   });
 
   it('survives truncation at any point, and garbage', () => {

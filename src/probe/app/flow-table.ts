@@ -12,6 +12,7 @@
  */
 import { type EventSink, Flow, type FlowContext } from './flow';
 import { type AnalyserOptions, APP_PROTOCOLS, DEFAULT_ANALYSER_OPTIONS, SERVER_PORTS } from './index';
+import type { ContentBudget } from './mail';
 import type { FlowPacket } from './packet';
 import { MAX_TABLE_BUFFERED_BYTES, type ReassemblyBudget, type ReassemblyCounters, TCP_FIN, TCP_RST, TCP_SYN, newReassemblyCounters } from './tcp-reassembly';
 import { newCounters } from './text';
@@ -27,6 +28,8 @@ export const TCP_IDLE_TIMEOUT_US = 300_000_000n;
 export const UDP_IDLE_TIMEOUT_US = 60_000_000n;
 /** A closed TCP flow is remembered this long, so late retransmissions do not look like a new flow. */
 export const CLOSED_LINGER_US = 10_000_000n;
+/** Default bound on message octets (mail content) held by all analysers of one table. */
+export const MAX_TABLE_CONTENT_BYTES = 64 * 1024 * 1024;
 /** How far capture time moves between sweeps for idle flows. */
 export const SWEEP_INTERVAL_US = 1_000_000n;
 
@@ -37,6 +40,8 @@ export interface FlowTableOptions {
   closedLingerUs: bigint;
   /** Out-of-order octets all flows together may hold (reassembly). */
   maxBufferedBytes: number;
+  /** Message octets all mail analysers together may hold as content (beyond, content is cut). */
+  maxContentBytes: number;
   /** Protocols analysed (default: all of APP_PROTOCOLS). */
   protocols: readonly string[] | undefined;
   analyser: AnalyserOptions;
@@ -48,6 +53,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: Readonly<FlowTableOptions> = Object.fre
   udpIdleUs: UDP_IDLE_TIMEOUT_US,
   closedLingerUs: CLOSED_LINGER_US,
   maxBufferedBytes: MAX_TABLE_BUFFERED_BYTES,
+  maxContentBytes: MAX_TABLE_CONTENT_BYTES,
   protocols: undefined,
   analyser: DEFAULT_ANALYSER_OPTIONS,
 });
@@ -68,6 +74,8 @@ export interface FlowTableCounters {
   unrecognised: number;
   /** Out-of-order octets held now. */
   bufferedBytes: number;
+  /** Message octets held now by mail analysers. */
+  contentBytes: number;
   reassembly: ReassemblyCounters;
   /** Per protocol: events, malformed, truncated. */
   protocols: Record<string, AppCounters>;
@@ -78,6 +86,7 @@ export class FlowTable<T = undefined> {
   private readonly options: FlowTableOptions;
   private readonly ctx: FlowContext<T>;
   private readonly budget: ReassemblyBudget;
+  private readonly contentBudget: ContentBudget;
   private readonly reassembly = newReassemblyCounters();
   private readonly protocolCounters: Record<string, AppCounters> = {};
   private readonly minIdleUs: bigint;
@@ -88,6 +97,7 @@ export class FlowTable<T = undefined> {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
     for (const p of APP_PROTOCOLS) this.protocolCounters[p] = newCounters();
     this.budget = { used: 0, limit: this.options.maxBufferedBytes };
+    this.contentBudget = { used: 0, limit: this.options.maxContentBytes };
     const o = this.options;
     this.minIdleUs = [o.tcpIdleUs, o.udpIdleUs, o.closedLingerUs].reduce((a, b) => (b < a ? b : a));
     this.ctx = {
@@ -95,7 +105,7 @@ export class FlowTable<T = undefined> {
       budget: this.budget,
       reassembly: this.reassembly,
       counters: (p) => (this.protocolCounters[p] ??= newCounters()),
-      options: o.analyser,
+      options: { ...o.analyser, contentBudget: this.contentBudget },
       enabled: o.protocols ? new Set(o.protocols) : undefined,
       unrecognised: () => this.c.unrecognised++,
     };
@@ -130,8 +140,9 @@ export class FlowTable<T = undefined> {
       this.c.created++;
     } else this.flows.delete(key); // re-inserted below: the map stays in order of last activity
     this.flows.set(key, flow);
-    flow.info.tag = tag;
     const side: FlowSide = flow.clientIsA === srcIsA ? 'client' : 'server';
+    flow.info.tag = tag;
+    flow.info.tagSide = side;
     const wasClosed = flow.state === 'closed';
     flow.packet(p, side);
     if (!wasClosed && flow.state === 'closed') this.c.ended++;
@@ -158,7 +169,7 @@ export class FlowTable<T = undefined> {
   counters(): FlowTableCounters {
     const protocols: Record<string, AppCounters> = {};
     for (const [k, v] of Object.entries(this.protocolCounters)) protocols[k] = { ...v };
-    return { ...this.c, flows: this.flows.size, bufferedBytes: this.budget.used, reassembly: { ...this.reassembly }, protocols };
+    return { ...this.c, flows: this.flows.size, bufferedBytes: this.budget.used, contentBytes: this.contentBudget.used, reassembly: { ...this.reassembly }, protocols };
   }
 
   private remove(key: string, flow: Flow<T>, nowUs: bigint): void {

@@ -19,7 +19,7 @@
  *   literal.
  * - kind "starttls".
  */
-import { ContentBuffer, MAIL_CONTENT_FIELDS, MAX_MAIL_CONTENT_BYTES, MAX_MAIL_HEADER_BYTES, headerFields, mailHeaders } from './mail';
+import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, MAIL_CONTENT_FIELDS, MAX_MAIL_HEADER_BYTES, headerFields, mailHeaders } from './mail';
 import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -82,7 +82,7 @@ export class ImapAnalyser implements StreamAnalyser {
 
   constructor(
     readonly counters: AppCounters = newCounters(),
-    private readonly maxContentBytes = MAX_MAIL_CONTENT_BYTES,
+    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
   ) {}
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
@@ -130,15 +130,16 @@ export class ImapAnalyser implements StreamAnalyser {
     this.serverLines.reset();
     this.serverLiteral = 0;
     this.serverSink = undefined;
-    this.resp = undefined; // what it held cannot be trusted to be whole
+    // What the response held cannot be trusted to be whole: dropped.
+    for (const d of this.resp?.downloads ?? []) d.content.release();
+    this.resp?.header?.release();
+    this.resp = undefined;
   }
 
   onEnd(timeUs: bigint): AppEvent[] {
     this.time = timeUs;
-    if (this.resp && this.resp.downloads.length > 0) {
-      this.counters.truncated++;
-      this.endResponse('incomplete');
-    }
+    if (this.resp && this.resp.downloads.length > 0) this.counters.truncated++;
+    if (this.resp) this.endResponse('incomplete');
     return this.flush();
   }
 
@@ -242,11 +243,11 @@ export class ImapAnalyser implements StreamAnalyser {
     if (r.fetch === undefined) return;
     const item = fetchItem(l.slice(0, lit.index).trimEnd());
     if (MESSAGE_ITEM.test(item)) {
-      const content = new ContentBuffer(this.maxContentBytes);
+      const content = new ContentBuffer(this.limits);
       r.downloads.push({ item: item.toUpperCase(), content });
       this.serverSink = content;
     } else if (HEADER_ITEM.test(item) && !r.header) {
-      this.serverSink = r.header = new ContentBuffer(MAX_MAIL_HEADER_BYTES);
+      this.serverSink = r.header = new ContentBuffer({ ...this.limits, maxContentBytes: MAX_MAIL_HEADER_BYTES });
     }
   }
 
@@ -278,8 +279,8 @@ export class ImapAnalyser implements StreamAnalyser {
   private endResponse(status: string): void {
     const r = this.resp;
     this.resp = undefined;
+    const header = r?.header ? mailHeaders(r.header.take()) : undefined;
     if (!r || r.downloads.length === 0) return;
-    const header = r.header ? mailHeaders(r.header.take()) : undefined;
     for (const d of r.downloads) {
       const content = d.content.take();
       const fields: Record<string, string> = { kind: 'download', messageNumber: String(r.fetch), item: d.item, size: String(d.content.total), status };

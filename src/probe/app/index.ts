@@ -9,7 +9,7 @@ import { BittorrentUdpAnalyser, sniffBittorrentUdp } from './bittorrent-udp';
 import { DnsTcpAnalyser, DnsUdpAnalyser, sniffDnsTcp, sniffDnsUdp } from './dns';
 import { HttpAnalyser, sniffHttp } from './http';
 import { ImapAnalyser, sniffImap } from './imap';
-import { MAX_MAIL_CONTENT_BYTES } from './mail';
+import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './mail';
 import { Pop3Analyser, sniffPop3 } from './pop3';
 import { SmtpAnalyser, sniffSmtp } from './smtp';
 import { TlsAnalyser, sniffTls } from './tls';
@@ -21,12 +21,10 @@ export type { AppCounters, AppEvent, DatagramAnalyser, FlowSide, StreamAnalyser 
 /** What a sniffer says about a flow so far: it is this protocol, it is not, or it cannot tell yet. */
 export type Sniff = 'yes' | 'no' | 'more';
 
-export interface AnalyserOptions {
-  /** Bound on one message's octets kept as an event's `content` (mail). */
-  maxContentBytes: number;
-}
+/** What analysers are made with: how much of a message the mail analysers keep as content. */
+export type AnalyserOptions = ContentLimits;
 
-export const DEFAULT_ANALYSER_OPTIONS: Readonly<AnalyserOptions> = Object.freeze({ maxContentBytes: MAX_MAIL_CONTENT_BYTES });
+export const DEFAULT_ANALYSER_OPTIONS: Readonly<AnalyserOptions> = DEFAULT_CONTENT_LIMITS;
 
 export interface StreamSpec {
   protocol: string;
@@ -49,9 +47,9 @@ export interface DatagramSpec {
 export const STREAM_ANALYSERS: readonly StreamSpec[] = Object.freeze([
   { protocol: 'http', ports: [80, 8080, 8000, 8008, 3128], sniff: sniffHttp, create: (c) => new HttpAnalyser(c) },
   { protocol: 'tls', ports: [443, 8443, 465, 853, 993, 995, 5223], sniff: sniffTls, create: (c) => new TlsAnalyser(c) },
-  { protocol: 'smtp', ports: [25, 587, 2525], sniff: sniffSmtp, create: (c, o) => new SmtpAnalyser(c, o.maxContentBytes) },
-  { protocol: 'pop3', ports: [110], sniff: sniffPop3, create: (c, o) => new Pop3Analyser(c, o.maxContentBytes) },
-  { protocol: 'imap', ports: [143], sniff: sniffImap, create: (c, o) => new ImapAnalyser(c, o.maxContentBytes) },
+  { protocol: 'smtp', ports: [25, 587, 2525], sniff: sniffSmtp, create: (c, o) => new SmtpAnalyser(c, o) },
+  { protocol: 'pop3', ports: [110], sniff: sniffPop3, create: (c, o) => new Pop3Analyser(c, o) },
+  { protocol: 'imap', ports: [143], sniff: sniffImap, create: (c, o) => new ImapAnalyser(c, o) },
   { protocol: 'xmpp', ports: [5222, 5269], sniff: sniffXmpp, create: (c) => new XmppAnalyser(c) },
   { protocol: 'bittorrent', ports: [6881, 6882, 6883, 6884, 6885, 6886, 6887, 6888, 6889, 51413], sniff: sniffBittorrent, create: (c) => new BittorrentAnalyser(c) },
   { protocol: 'dns', ports: [53], sniff: sniffDnsTcp, create: (c) => new DnsTcpAnalyser(c) },

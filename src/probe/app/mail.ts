@@ -13,31 +13,63 @@ export const MAX_MAIL_HEADER_BYTES = 64 * 1024;
 /** Addresses taken from one header (To, Cc). */
 export const MAX_HEADER_ADDRESSES = 100;
 
-/** A copy of a message's octets, at most `limit` of them; `total` counts them all. */
+/** Octets of content held by the analysers of one flow table, against a limit. */
+export interface ContentBudget {
+  used: number;
+  readonly limit: number;
+}
+
+/** How much of a message the mail analysers keep as `content`. */
+export interface ContentLimits {
+  /** Octets of one message kept (MAX_MAIL_CONTENT_BYTES by default). */
+  maxContentBytes: number;
+  /** Shared by every analyser of a table, so that many flows together stay bounded too. */
+  contentBudget?: ContentBudget;
+}
+
+export const DEFAULT_CONTENT_LIMITS: Readonly<ContentLimits> = Object.freeze({ maxContentBytes: MAX_MAIL_CONTENT_BYTES });
+
+/**
+ * A copy of a message's octets, at most `maxContentBytes` of them and no more than the shared
+ * budget has room for; `total` counts them all. What it holds counts against the budget until
+ * it is taken or released.
+ */
 export class ContentBuffer {
   private chunks: Uint8Array[] = [];
   private kept = 0;
+  private cut = false;
   total = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(private readonly limits: ContentLimits) {}
 
   get truncated(): boolean {
-    return this.total > this.kept;
+    return this.cut;
   }
 
   add(b: Uint8Array): void {
     this.total += b.length;
-    const n = Math.min(b.length, this.limit - this.kept);
-    if (n <= 0) return;
+    const budget = this.limits.contentBudget;
+    const room = Math.min(this.limits.maxContentBytes - this.kept, budget ? budget.limit - budget.used : Infinity);
+    const n = Math.max(0, Math.min(b.length, room));
+    if (n < b.length) this.cut = true;
+    if (n === 0) return;
     this.chunks.push(b.slice(0, n));
     this.kept += n;
+    if (budget) budget.used += n;
   }
 
-  /** The octets kept, as one array; the buffer is emptied. */
+  /** The octets kept, as one array; the buffer is emptied and its budget released. */
   take(): Uint8Array {
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [];
+    this.release();
     return out;
+  }
+
+  /** Drops what is kept (the message will not be reported) and gives its budget back. */
+  release(): void {
+    if (this.limits.contentBudget) this.limits.contentBudget.used -= this.kept;
+    this.chunks = [];
+    this.kept = 0;
   }
 }
 

@@ -16,7 +16,7 @@
  *   message (dot-unstuffed).
  * - kind "starttls".
  */
-import { ContentBuffer, DotBody, MAIL_CONTENT_FIELDS, MAX_MAIL_CONTENT_BYTES, headerFields, mailHeaders } from './mail';
+import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders } from './mail';
 import { LineBuffer, base64, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -59,7 +59,7 @@ export class Pop3Analyser implements StreamAnalyser {
 
   constructor(
     readonly counters: AppCounters = newCounters(),
-    private readonly maxContentBytes = MAX_MAIL_CONTENT_BYTES,
+    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
   ) {}
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
@@ -173,7 +173,7 @@ export class Pop3Analyser implements StreamAnalyser {
     if (!ok || !cmd.multiLine) return;
     if (cmd.verb === 'RETR' || cmd.verb === 'TOP') {
       const m = /^\+OK\s+(\d{1,15})\s+octets/i.exec(latin1(line, 64));
-      const content = new ContentBuffer(this.maxContentBytes);
+      const content = new ContentBuffer(this.limits);
       this.download = { cmd, size: m ? Number(m[1]) : undefined, content, cut: false };
       this.body = new DotBody((b) => content.add(b));
     } else this.body = new DotBody(undefined);

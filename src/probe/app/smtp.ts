@@ -20,7 +20,7 @@
  * Classification: envelope addresses, the Message-ID, HELO name and user name are addressing
  * (TS 102 232-2 puts them in the e-mail IRI); the subject and the message are content.
  */
-import { ContentBuffer, DotBody, MAIL_CONTENT_FIELDS, MAX_MAIL_CONTENT_BYTES, headerFields, mailHeaders, pathAddress } from './mail';
+import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders, pathAddress } from './mail';
 import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -30,6 +30,11 @@ export const MAX_SMTP_LINE_BYTES = 4096;
 export const MAX_SMTP_PENDING = 256;
 /** Recipients listed per message (`recipientCount` counts them all). */
 export const MAX_SMTP_RECIPIENTS = 1000;
+/**
+ * Messages kept while their reply is awaited (a client may pipeline several, and the server's
+ * side may not be captured at all); beyond, the oldest is reported with status "unknown".
+ */
+export const MAX_SMTP_UNANSWERED = 4;
 
 /** Sniffer: a 220 greeting from the server and, once the client speaks, EHLO or HELO. */
 export function sniffSmtp(client: Uint8Array, server: Uint8Array): 'yes' | 'no' | 'more' {
@@ -72,7 +77,7 @@ export class SmtpAnalyser implements StreamAnalyser {
 
   constructor(
     readonly counters: AppCounters = newCounters(),
-    private readonly maxContentBytes = MAX_MAIL_CONTENT_BYTES,
+    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
   ) {}
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
@@ -177,7 +182,7 @@ export class SmtpAnalyser implements StreamAnalyser {
           this.counters.malformed++;
           return this.push('other');
         }
-        this.txn = { sender, recipients: [], recipientCount: 0, content: new ContentBuffer(this.maxContentBytes), cut: false };
+        this.txn = { sender, recipients: [], recipientCount: 0, content: new ContentBuffer(this.limits), cut: false };
         return this.push('mail');
       }
       case 'RCPT': {
@@ -248,8 +253,14 @@ export class SmtpAnalyser implements StreamAnalyser {
     this.body = undefined;
     const m = this.txn;
     this.txn = undefined;
-    if (m) this.push(m);
-    else this.push('other');
+    if (!m) return this.push('other');
+    const waiting = this.pending.filter((p) => typeof p === 'object');
+    if (waiting.length >= MAX_SMTP_UNANSWERED) {
+      const oldest = waiting[0] as Message;
+      this.pending[this.pending.indexOf(oldest)] = 'other'; // its reply, when it comes, pairs with nothing
+      this.emitMessage(oldest, 'unknown');
+    }
+    this.push(m);
   }
 
   private reply(line: Uint8Array, cut: boolean): void {
