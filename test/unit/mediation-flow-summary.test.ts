@@ -1,0 +1,148 @@
+/**
+ * FlowSummary → IRI-only packet summary report (src/mediation/flow-summary.ts): the header cut
+ * to the IP and transport headers whatever the probe sent, the per-packet fields zeroed and
+ * named (exact bytes written out by hand), every trigger, counts and times; what makes no
+ * report; the records pass etsi-oracle with the indications lig meant.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RecordContext, SummaryReport, packetSummaryReportPdu } from '../../src/etsi/build';
+import { toJsonValue } from '../../src/etsi/json';
+import { PS_PDU } from '../../src/etsi/ps-pdu';
+import { decodePsPdu } from '../../src/etsi/stream';
+import { type FlowSummary, FlowSummary_Trigger } from '../../src/gen/lig/v1/ingest';
+import { summaryReport, zeroed } from '../../src/mediation/flow-summary';
+import { diffWithXer, find, oracleDecode, parseXer } from '../helpers/oracle';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, ''), 'hex');
+const PAYLOAD = Buffer.from('PAYLOAD-never-reported');
+
+// IPv4 + TCP (20 + 20) 10.0.0.2:40000 -> 93.184.216.34:80, ACK|PSH, then PAYLOAD.
+const V4_TCP = `
+  45 00 00 3e  12 34 40 00  40 06 ab cd  0a 00 00 02  5d b8 d8 22   // IPv4: total length 0x3e, checksum abcd
+  9c 40 00 50  11 11 11 11  22 22 22 22  50 18 ff ff  ee ee 00 00   // TCP: seq, ack, flags 18, window ffff, checksum eeee
+`;
+const V4_TCP_ZEROED = `
+  45 00 00 00  12 34 40 00  40 06 00 00  0a 00 00 02  5d b8 d8 22   // total length and checksum zeroed; ident, DF, TTL kept
+  9c 40 00 50  00 00 00 00  00 00 00 00  50 18 00 00  00 00 00 00   // seq, ack, window, checksum zeroed; flags kept
+`;
+// IPv4 + UDP 10.0.0.2:5353 -> 10.0.0.1:53.
+const V4_UDP = '45 00 00 2e 00 01 00 00 40 11 12 34 0a 00 00 02 0a 00 00 01  14 e9 00 35 00 1a 56 78';
+const V4_UDP_ZEROED = '45 00 00 00 00 01 00 00 40 11 00 00 0a 00 00 02 0a 00 00 01  14 e9 00 35 00 00 00 00';
+// IPv6 + TCP (40 + 20).
+const V6_TCP = `
+  60 00 00 00  00 2a 06 40  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01
+  c3 50 01 bb  00 00 00 01  00 00 00 02  50 02 fa f0  12 34 00 00
+`;
+const V6_TCP_ZEROED = `
+  60 00 00 00  00 00 06 40  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01
+  c3 50 01 bb  00 00 00 00  00 00 00 00  50 02 00 00  00 00 00 00
+`;
+// IPv6 + hop-by-hop options (8) + UDP: the UDP header is behind an extension header.
+const V6_HBH_UDP = `
+  60 00 00 00  00 18 00 40  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01
+  11 00 01 04 00 00 00 00
+  c3 50 00 35 00 10 ab cd
+`;
+
+const summary = (header: Buffer, trigger = FlowSummary_Trigger.TRIGGER_FLOW_END, more: Partial<FlowSummary> = {}): FlowSummary => ({
+  matches: [], header, packets: 12n, bytes: 3400n, firstUs: 1_700_000_000_000_000n, lastUs: 1_700_000_001_500_000n, trigger, ...more,
+});
+const ok = (r: SummaryReport | string): SummaryReport => {
+  assert.equal(typeof r, 'object', String(r));
+  return r as SummaryReport;
+};
+
+describe('mediation flow-summary: FlowSummary → packet summary report', () => {
+  it('IPv4/TCP: the payload cut off, total length, checksum, seq, ack, window and TCP checksum zeroed and named', () => {
+    const r = ok(summaryReport(summary(Buffer.concat([hex(V4_TCP), PAYLOAD]))));
+    assert.equal(Buffer.from(r.header).toString('hex'), hex(V4_TCP_ZEROED).toString('hex'));
+    assert.deepEqual(r.indications, ['zeroedIPv4TotalLength', 'zeroedIPv4HeaderChecksum', 'zeroedTCPSequenceNumber', 'zeroedTCPAcknowledgementNumber', 'zeroedTCPWindowSize', 'zeroedTCPChecksum']);
+    assert.equal(r.trigger, 'flowEnd');
+    assert.equal(r.packetCount, 12);
+    assert.equal(r.byteCount, 3400);
+    assert.deepEqual(r.first, { seconds: 1_700_000_000, micros: 0 });
+    assert.deepEqual(r.last, { seconds: 1_700_000_001, micros: 500_000 });
+  });
+
+  it('IPv4/UDP and IPv6/TCP: their own fields', () => {
+    const u = ok(summaryReport(summary(hex(V4_UDP))));
+    assert.equal(Buffer.from(u.header).toString('hex'), hex(V4_UDP_ZEROED).toString('hex'));
+    assert.deepEqual(u.indications, ['zeroedIPv4TotalLength', 'zeroedIPv4HeaderChecksum', 'zeroedUDPLength', 'zeroedUDPChecksum']);
+    const t = ok(summaryReport(summary(Buffer.concat([hex(V6_TCP), PAYLOAD]))));
+    assert.equal(Buffer.from(t.header).toString('hex'), hex(V6_TCP_ZEROED).toString('hex'));
+    assert.deepEqual(t.indications, ['zeroedIPv6PayloadLength', 'zeroedTCPSequenceNumber', 'zeroedTCPAcknowledgementNumber', 'zeroedTCPWindowSize', 'zeroedTCPChecksum']);
+  });
+
+  it('behind an IPv6 extension header the transport fields stay and are not named', () => {
+    const r = ok(summaryReport(summary(Buffer.concat([hex(V6_HBH_UDP), PAYLOAD]))));
+    const want = hex(V6_HBH_UDP);
+    want.fill(0, 4, 6);
+    assert.equal(Buffer.from(r.header).toString('hex'), want.toString('hex'));
+    assert.deepEqual(r.indications, ['zeroedIPv6PayloadLength']);
+  });
+
+  it('a later IPv4 fragment: only the IP header, only IP fields', () => {
+    const frag = hex(V4_UDP);
+    frag[6] = 0x00;
+    frag[7] = 0x10; // fragment offset 16 (×8 octets): what follows the IP header is payload
+    const r = ok(summaryReport(summary(frag)));
+    assert.equal(r.header.length, 20);
+    assert.deepEqual(r.indications, ['zeroedIPv4TotalLength', 'zeroedIPv4HeaderChecksum']);
+  });
+
+  it('the probe\'s header is never changed in place', () => {
+    const h = Buffer.concat([hex(V4_TCP), PAYLOAD]);
+    const before = Buffer.from(h);
+    zeroed(h.subarray(0, 40));
+    summaryReport(summary(h));
+    assert.deepEqual(h, before);
+  });
+
+  it('every trigger maps; an unspecified or unknown trigger, or a header that is not IP, makes no report', () => {
+    const want: Array<[FlowSummary_Trigger, string]> = [
+      [FlowSummary_Trigger.TRIGGER_FLOW_START, 'flowStart'], [FlowSummary_Trigger.TRIGGER_FLOW_END, 'flowEnd'],
+      [FlowSummary_Trigger.TRIGGER_FLOW_TIMEOUT, 'flowTimeout'], [FlowSummary_Trigger.TRIGGER_TIMER, 'flowTimerExpiration'],
+      [FlowSummary_Trigger.TRIGGER_PACKET_COUNT, 'flowPacketCount'], [FlowSummary_Trigger.TRIGGER_BYTE_COUNT, 'flowByteCount'],
+      [FlowSummary_Trigger.TRIGGER_REPORT_END, 'reportEnd'],
+    ];
+    for (const [t, name] of want) assert.equal(ok(summaryReport(summary(hex(V4_UDP), t))).trigger, name);
+    assert.equal(summaryReport(summary(hex(V4_UDP), FlowSummary_Trigger.TRIGGER_UNSPECIFIED)), 'trigger');
+    assert.equal(summaryReport(summary(hex(V4_UDP), 99 as FlowSummary_Trigger)), 'trigger');
+    assert.equal(summaryReport(summary(Buffer.alloc(0))), 'notIp');
+    assert.equal(summaryReport(summary(PAYLOAD)), 'notIp');
+  });
+
+  it('counts beyond 2^53 stay exact; zero times are left out', () => {
+    const r = ok(summaryReport(summary(hex(V4_UDP), FlowSummary_Trigger.TRIGGER_TIMER, { packets: 2n ** 60n, bytes: 2n ** 64n - 1n, firstUs: 0n, lastUs: 0n })));
+    assert.equal(r.packetCount, 2n ** 60n);
+    assert.equal(r.byteCount, 2n ** 64n - 1n);
+    assert.equal(r.first, undefined);
+    assert.equal(r.last, undefined);
+  });
+
+  it('the reports pass etsi-oracle, with lig\'s indications and no payload', async function () {
+    this.timeout(120_000);
+    const ctx: RecordContext = { liid: 'LIID-3', operatorId: 'OP', cin: 9 };
+    const reports = [V4_TCP, V4_UDP, V6_TCP, V6_HBH_UDP].map((h) => ok(summaryReport(summary(Buffer.concat([hex(h), PAYLOAD])))));
+    const pdus = reports.map((r, i) => packetSummaryReportPdu(ctx, i, { seconds: 1_700_000_002, micros: 0 }, r));
+    for (const p of pdus) assert.equal(p.indexOf(PAYLOAD.subarray(0, 8)), -1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-flow-summary-'));
+    try {
+      const file = path.join(dir, 'hi2.ber');
+      fs.writeFileSync(file, Buffer.concat(pdus));
+      const o = await oracleDecode(this, file);
+      assert.ok(o.ok, o.stderr);
+      const xer = parseXer(o.xer);
+      assert.equal(xer.length, 4);
+      xer.forEach((x, k) => {
+        assert.deepEqual(diffWithXer(PS_PDU, toJsonValue(decodePsPdu(pdus[k]!)), x, `pdu ${k}`), []);
+        assert.ok(find(x, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRIPacketReport', 'report', 'summary', 'indications'));
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
