@@ -20,7 +20,7 @@
  */
 import { parseDnsMessage } from '../src/probe/app/dns-message';
 import { FlowTable } from '../src/probe/app/flow-table';
-import { DATAGRAM_ANALYSERS, STREAM_ANALYSERS, type StreamSpec } from '../src/probe/app/index';
+import { APP_CONTENT_FIELDS, APP_FIELDS, DATAGRAM_ANALYSERS, STREAM_ANALYSERS, type StreamSpec } from '../src/probe/app/index';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpReassembler, newReassemblyCounters } from '../src/probe/app/tcp-reassembly';
 import { newCounters } from '../src/probe/app/text';
 import type { AppCounters, AppEvent, FlowSide } from '../src/probe/app/types';
@@ -152,7 +152,10 @@ function checkStream(spec: StreamSpec, input: Uint8Array): string | undefined {
   const mail = ['smtp', 'pop3', 'imap'].includes(spec.protocol);
   for (const e of whole.events) {
     if (Object.values(e.fields).some((v) => typeof v !== 'string')) return `a field is not a string: ${JSON.stringify(e.fields)}`;
-    if (e.contentFields?.some((k) => !/^[a-zA-Z]+$/.test(k))) return 'odd content field name';
+    for (const k of Object.keys(e.fields)) {
+      if (!APP_FIELDS[e.protocol]?.includes(k)) return `${e.protocol} event with undocumented key ${k}`;
+      if (APP_CONTENT_FIELDS[e.protocol]!.includes(k) && !e.contentFields?.includes(k)) return `${e.protocol} content key ${k} not in contentFields`;
+    }
     if (e.content && !mail) return `${e.protocol} event with content`;
     if (e.content && e.content.length > 4096) return 'content over the limit';
   }

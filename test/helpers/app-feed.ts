@@ -6,6 +6,7 @@
  * feeding it must give the same events with the same times.
  */
 import { strict as assert } from 'node:assert';
+import { APP_CONTENT_FIELDS, APP_FIELDS } from '../../src/probe/app/index';
 import { TCP_ACK, TCP_FIN, TCP_SYN, TcpReassembler, type TcpSegment, newReassemblyCounters } from '../../src/probe/app/tcp-reassembly';
 import type { AppEvent, FlowSide, StreamAnalyser } from '../../src/probe/app/types';
 import { prng } from '../fixtures/capture-golden';
@@ -18,8 +19,21 @@ export const bytes = (b: Uint8Array | string): Uint8Array => (typeof b === 'stri
 export const crlf = (...lines: string[]): string => lines.map((l) => `${l}\r\n`).join('');
 const timeOf = (i: number): bigint => BASE_US + BigInt(i);
 
-/** Events as plain data for deep comparison (content as Latin-1 text). */
+/**
+ * Events as plain data for deep comparison (content as Latin-1 text). On the way, every event
+ * is checked against the registry: only documented keys, and every content key it carries
+ * named in its contentFields (what keeps content from a pen-register task).
+ */
 export function plain(events: AppEvent[]): unknown[] {
+  for (const e of events) {
+    const keys = APP_FIELDS[e.protocol];
+    assert.ok(keys, `undocumented protocol ${e.protocol}`);
+    for (const k of Object.keys(e.fields)) {
+      assert.ok(keys.includes(k), `${e.protocol} event with undocumented key ${k}`);
+      if (APP_CONTENT_FIELDS[e.protocol]!.includes(k)) assert.ok(e.contentFields?.includes(k), `${e.protocol} content key ${k} not in contentFields`);
+    }
+    if (e.content) assert.ok(['smtp', 'pop3', 'imap'].includes(e.protocol), `${e.protocol} event with content`);
+  }
   return events.map((e) => ({ ...e, timeUs: String(e.timeUs), ...(e.content ? { content: Buffer.from(e.content).toString('latin1') } : {}) }));
 }
 

@@ -8,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { decodeFrame } from '../../src/capture/decode';
 import { DecodedPacket } from '../../src/capture/decode-ip';
+import { APP_CONTENT_FIELDS, APP_FIELDS, APP_PROTOCOLS, STREAM_ANALYSERS, candidates } from '../../src/probe/app/index';
 import { FlowTable, type FlowInfo, TCP_IDLE_TIMEOUT_US, UDP_IDLE_TIMEOUT_US } from '../../src/probe/app/flow-table';
 import { type FlowPacket, flowPacket } from '../../src/probe/app/packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/probe/app/tcp-reassembly';
@@ -225,6 +226,19 @@ describe('app: flow table', () => {
     const c = new Conn(40030, 80);
     for (const p of [...c.open(), c.c(crlf('GET / HTTP/1.1', ''))]) t.packet(p, '');
     assert.deepEqual(got, []);
+  });
+
+  it('the registry: every protocol documents its keys and content keys; port owners are tried first', () => {
+    assert.deepEqual([...APP_PROTOCOLS].sort(), Object.keys(APP_FIELDS).sort());
+    for (const p of APP_PROTOCOLS) for (const k of APP_CONTENT_FIELDS[p]!) assert.ok(APP_FIELDS[p]!.includes(k), `${p}.${k}`);
+    assert.deepEqual(
+      candidates(STREAM_ANALYSERS, 5222).map((s) => s.protocol).slice(0, 2),
+      ['xmpp', 'http'],
+    );
+    assert.deepEqual(
+      candidates(STREAM_ANALYSERS, 80, new Set(['tls', 'http'])).map((s) => s.protocol),
+      ['http', 'tls'],
+    );
   });
 
   it('flowPacket: TCP and UDP from decoded IPv4 packets; what it skips', () => {

@@ -4,17 +4,17 @@
  * BitTorrent on any port is found), and a factory. The flow table (flow-table.ts) uses it to
  * give each flow its analyser. Pure.
  */
-import { BittorrentAnalyser, sniffBittorrent } from './bittorrent';
+import { BITTORRENT_CONTENT_FIELDS, BittorrentAnalyser, sniffBittorrent } from './bittorrent';
 import { BittorrentUdpAnalyser, sniffBittorrentUdp } from './bittorrent-udp';
 import { DnsTcpAnalyser, DnsUdpAnalyser, sniffDnsTcp, sniffDnsUdp } from './dns';
-import { HttpAnalyser, sniffHttp } from './http';
+import { HTTP_CONTENT_FIELDS, HttpAnalyser, sniffHttp } from './http';
 import { ImapAnalyser, sniffImap } from './imap';
-import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './mail';
+import { type ContentLimits, DEFAULT_CONTENT_LIMITS, MAIL_CONTENT_FIELDS } from './mail';
 import { Pop3Analyser, sniffPop3 } from './pop3';
 import { SmtpAnalyser, sniffSmtp } from './smtp';
 import { TlsAnalyser, sniffTls } from './tls';
 import type { AppCounters, DatagramAnalyser, StreamAnalyser } from './types';
-import { XmppAnalyser, sniffXmpp } from './xmpp';
+import { XMPP_CONTENT_FIELDS, XmppAnalyser, sniffXmpp } from './xmpp';
 
 export type { AppCounters, AppEvent, DatagramAnalyser, FlowSide, StreamAnalyser } from './types';
 
@@ -60,6 +60,36 @@ export const DATAGRAM_ANALYSERS: readonly DatagramSpec[] = Object.freeze([
   { protocol: 'dns', ports: [53], sniff: sniffDnsUdp, create: (c) => new DnsUdpAnalyser(c) },
   { protocol: 'bittorrent', ports: [6881, 6969, 1337], sniff: (d) => sniffBittorrentUdp(d), create: (c) => new BittorrentUdpAnalyser(c) },
 ]);
+
+/**
+ * Every field key each protocol's events may carry (each analyser's module comment says what
+ * they hold). A consumer can rely on nothing else appearing.
+ */
+export const APP_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  http: ['kind', 'method', 'host', 'path', 'userAgent', 'status'],
+  tls: ['sni', 'alpn', 'version', 'ech'],
+  dns: ['kind', 'id', 'qname', 'qtype', 'qcount', 'opcode', 'rcode', 'answerCount', 'answers'],
+  smtp: ['kind', 'sender', 'recipients', 'recipientCount', 'messageId', 'subject', 'size', 'status', 'reply', 'helo', 'username', 'mechanism', 'contentTruncated'],
+  pop3: ['kind', 'username', 'mechanism', 'status', 'command', 'messageNumber', 'size', 'messageId', 'sender', 'recipients', 'recipientCount', 'subject', 'contentTruncated'],
+  imap: ['kind', 'username', 'mechanism', 'status', 'messageNumber', 'uid', 'item', 'size', 'messageId', 'sender', 'recipients', 'recipientCount', 'subject', 'contentTruncated'],
+  xmpp: ['kind', 'to', 'from', 'mechanism', 'username', 'status', 'jid', 'type', 'id', 'body'],
+  bittorrent: ['kind', 'infoHash', 'peerId', 'peerClient', 'port', 'event', 'tracker', 'leechers', 'seeders', 'peerCount', 'peers', 'nodeId'],
+});
+
+/**
+ * The keys of each protocol's fields that are content, not addressing: an event that carries
+ * one names it in `contentFields`, so that an IRI-only (pen-register) task never gets it.
+ */
+export const APP_CONTENT_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  http: HTTP_CONTENT_FIELDS,
+  tls: [],
+  dns: [],
+  smtp: MAIL_CONTENT_FIELDS,
+  pop3: MAIL_CONTENT_FIELDS,
+  imap: MAIL_CONTENT_FIELDS,
+  xmpp: XMPP_CONTENT_FIELDS,
+  bittorrent: BITTORRENT_CONTENT_FIELDS,
+});
 
 /** Every protocol name an analyser reports under. */
 export const APP_PROTOCOLS: readonly string[] = Object.freeze([...new Set([...STREAM_ANALYSERS, ...DATAGRAM_ANALYSERS].map((s) => s.protocol))]);
