@@ -118,7 +118,7 @@ const ALPN = list(',', /^[\x21-\x2b\x2d-\x7e]{1,255}$/);
 /** Mail events: envelope and header addresses, Message-ID, counts and outcomes. */
 const MAIL: Readonly<Record<string, Shape>> = {
   kind: TOKEN, sender: MAILBOX, recipients: MAILBOXES, recipientCount: COUNT, messageId: MESSAGE_ID, status: TOKEN,
-  size: COUNT, username: USER, mechanism: TOKEN, helo: HOST,
+  size: COUNT, username: USER, mechanism: TOKEN,
 };
 
 /**
@@ -134,7 +134,7 @@ const MAIL: Readonly<Record<string, Shape>> = {
  *   number), ech (whether the real name is hidden). No TLS field is content.
  * - dns: query names and answers (names, addresses, aliases the network routes the target to:
  *   the same addressing as the Host or SNI, and the exchange has no other purpose), qtype,
- *   qcount, rcode, answerCount. The transaction id routes nothing: left out.
+ *   qcount, opcode, rcode, answerCount. The transaction id routes nothing: left out.
  * - smtp, pop3, imap: sender, recipients and their count, the Message-ID (an identifier that
  *   TS 102 232-2 makes e-mail IRI; it says nothing of the message's meaning), status, size,
  *   user name, SASL mechanism, HELO name. Never the subject, never the message.
@@ -148,8 +148,8 @@ const MAIL: Readonly<Record<string, Shape>> = {
 export const IRI_ONLY_FIELDS: Readonly<Record<string, Readonly<Record<string, Shape>>>> = Object.freeze({
   http: { kind: TOKEN, host: HOST },
   tls: { sni: HOST, alpn: ALPN, version: TLS_VERSION, ech: BOOL },
-  dns: { kind: TOKEN, qname: DNS_NAME, qtype: TOKEN, qcount: COUNT, rcode: TOKEN, answerCount: COUNT, answers: ANSWERS },
-  smtp: MAIL,
+  dns: { kind: TOKEN, qname: DNS_NAME, qtype: TOKEN, qcount: COUNT, opcode: TOKEN, rcode: TOKEN, answerCount: COUNT, answers: ANSWERS },
+  smtp: { ...MAIL, helo: HOST },
   pop3: MAIL,
   imap: MAIL,
   xmpp: { kind: TOKEN, to: JID, from: JID, jid: JID, username: USER, mechanism: TOKEN, status: TOKEN, type: TOKEN },

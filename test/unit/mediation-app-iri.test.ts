@@ -18,6 +18,7 @@ import { Direction, type IriEvent } from '../../src/gen/lig/v1/ingest';
 import {
   AppIriCounters, AppMatch, AppRecord, IRI_ONLY_FIELDS, MAX_EMAIL_RECIPIENTS, TaskKind, appRecords, newAppIriCounters, prepareAppEvent,
 } from '../../src/mediation/app-iri';
+import { APP_CONTENT_FIELDS, APP_FIELDS } from '../../src/probe/app';
 import { diffWithXer, oracleDecode, parseXer } from '../helpers/oracle';
 
 const FLOW = { client: '10.0.0.2', clientPort: '40000', server: '93.184.216.34', serverPort: '80', transport: 'tcp' };
@@ -199,6 +200,16 @@ describe('mediation app-iri: application events → records', () => {
       assert.equal(c.appUnmapped, 2);
       assert.equal(c.appUnknownProtocol, 3);
     });
+  });
+
+  it("the IRI-only allowlist names only the analysers' fields, and none they call content", () => {
+    assert.deepEqual(Object.keys(IRI_ONLY_FIELDS).sort(), Object.keys(APP_FIELDS).sort());
+    for (const [protocol, allowed] of Object.entries(IRI_ONLY_FIELDS)) {
+      for (const name of Object.keys(allowed)) {
+        assert.ok(APP_FIELDS[protocol]!.includes(name), `${protocol}.${name} is an analyser field`);
+        assert.ok(!APP_CONTENT_FIELDS[protocol]!.includes(name), `${protocol}.${name} is not content`);
+      }
+    }
   });
 
   describe('IRI-only enforcement against a hostile probe', () => {
