@@ -23,19 +23,30 @@ const CR = 0x0d;
  *
  * Use: `off = lines.take(data, off)`; when `lines.line` is set, one line is complete. A
  * line wholly inside one piece is a view of it (no copy); only a line split across pieces
- * is copied, into a buffer of at most `maxBytes`.
+ * is copied, into a buffer grown as needed up to `maxBytes`.
  */
 export class LineBuffer {
   /** The line completed by the last take(), without its CRLF; undefined when none was. */
   line: Uint8Array | undefined = undefined;
   /** Whether that line was longer than the limit (and so cut). */
   cut = false;
-  private readonly partial: Uint8Array;
+  /** Grown as needed, up to `maxBytes`: most flows never split a line, and never pay for it. */
+  private partial = new Uint8Array(0);
   private held = 0;
   private overflow = false;
 
-  constructor(readonly maxBytes: number) {
-    this.partial = new Uint8Array(maxBytes);
+  constructor(readonly maxBytes: number) {}
+
+  /** Copies `b` after what is held (there is room: the caller checked against maxBytes). */
+  private hold(b: Uint8Array): void {
+    const need = this.held + b.length;
+    if (need > this.partial.length) {
+      const grown = new Uint8Array(Math.min(this.maxBytes, Math.max(need, this.partial.length * 2, 128)));
+      grown.set(this.partial.subarray(0, this.held));
+      this.partial = grown;
+    }
+    this.partial.set(b, this.held);
+    this.held = need;
   }
 
   /** Bytes of an unfinished line held so far (0 at a line start). */
@@ -57,13 +68,9 @@ export class LineBuffer {
         return lf + 1;
       }
       if (n > room) {
-        this.partial.set(data.subarray(from, from + room), this.held);
-        this.held = this.maxBytes;
+        this.hold(data.subarray(from, from + room));
         this.overflow = true;
-      } else {
-        this.partial.set(data.subarray(from, end), this.held);
-        this.held += n;
-      }
+      } else this.hold(data.subarray(from, end));
     }
     if (lf < 0) return data.length;
     this.line = trimCr(this.partial.slice(0, this.held));

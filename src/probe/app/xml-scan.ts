@@ -29,7 +29,8 @@ export class XmlScanner {
   bad = 0;
   private inTag = false;
   private quote = 0;
-  private readonly tag = new Uint8Array(MAX_XML_TAG_BYTES);
+  /** The tag's octets so far; grown as needed up to MAX_XML_TAG_BYTES. */
+  private tag = new Uint8Array(256);
   private tagLen = 0;
   private tagCut = false;
   /** The last octet of the tag so far (a cut tag is self-closing when it is '/'). */
@@ -65,6 +66,11 @@ export class XmlScanner {
       }
       const n = Math.min(i - pos, MAX_XML_TAG_BYTES - this.tagLen);
       if (n < i - pos) this.tagCut = true;
+      if (this.tagLen + n > this.tag.length) {
+        const grown = new Uint8Array(Math.min(MAX_XML_TAG_BYTES, Math.max(this.tagLen + n, this.tag.length * 2)));
+        grown.set(this.tag.subarray(0, this.tagLen));
+        this.tag = grown;
+      }
       this.tag.set(data.subarray(pos, pos + n), this.tagLen);
       this.tagLen += n;
       if (i > pos) this.lastByte = data[i - 1]!;
