@@ -97,7 +97,7 @@ export class Flow<T> implements ReassemblySink {
     this.lastUs = p.timeUs;
     if (this.state === 'none' || this.state === 'closed') return;
     if (this.tcp) {
-      this.tcp.segment(side, { seq: p.seq, flags: p.flags, payload: p.payload, lost: p.lost }, p.timeUs);
+      this.tcp.segment(side, p, p.timeUs); // a FlowPacket is a TcpSegment: no object per packet
       if (this.tcp.closed) this.end(p.timeUs);
       else if ((this.state as State) === 'none') this.tcp.flush(p.timeUs); // nothing will read it: release what it held
       return;
