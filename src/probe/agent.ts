@@ -19,7 +19,8 @@
  * the capture (options.identity: ports, limit) and the agent submits the IdentityEvents it
  * makes before the frame's own event, in capture order. A new task list takes in the sessions
  * the mediator hands back and makes SESSION_ACTIVE events for sessions already open, which are
- * submitted at once, between two frames (time: the latest capture time, or now before any).
+ * submitted at once, between two frames (time: now for a live source; for a pcap replay the
+ * latest capture time, or now before any frame).
  * A live interface's filter always lets the identity ports through (identityUdpPorts).
  *
  * Ending: when a pcap source ends, the agent flushes and waits until every batch is
@@ -379,7 +380,10 @@ export class ProbeAgent extends EventEmitter {
 
   private applyTasks(list: TaskList): void {
     if (this.state === 'stopped') return;
-    const table = this.pipeline.applyTaskList(list, BigInt(Date.now()) * 1000n);
+    // A live source's capture times are this clock's: a session found active is so from now on,
+    // not from the last frame. A replay's time is the capture's own.
+    const now = BigInt(Date.now()) * 1000n;
+    const table = this.pipeline.applyTaskList(list, now, this.sourceKind === 'pcap' ? 0n : now);
     this.submitIdentityEvents();
     const st = table.stats;
     this.taskList = list;
