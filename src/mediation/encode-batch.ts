@@ -7,7 +7,14 @@
  * fromTarget); a packet matched to an IRI-only task becomes an IRI-only packet header report
  * (IPIRIPacketReport) for the HI2 journal, holding the packet's IP and transport headers
  * only. That rule is enforced here whatever the probe sends: an IRI-only task never yields a
- * CC record nor a byte of payload. Task ids the probe was not given are counted and dropped.
+ * CC record nor a byte of payload. An IRI-only task in summary-only reporting mode
+ * (Intercept.reports.mode "summary") gets no header reports at all (counted): its flows are
+ * reported by the probe's FlowSummaries, which become packet summary reports on HI2
+ * (flow-summary.ts) for IRI-only tasks in a summary mode only (dropped and counted for the
+ * others). Application IRI events become, per matched task, EmailIRI (HI2) and, for content
+ * tasks only, EmailCC (HI3), or application reports (HI2), as app-iri.ts decides, each in
+ * the CIN the match resolves to (a session's or the intercept's own), so IRI-only
+ * enforcement holds for them too. Task ids the probe was not given are counted and dropped.
  * A match naming an access session (Match.session_key) carries that session's CIN, as the
  * caller's resolver says; a match of a session that ended before the packet was captured is
  * dropped and counted (design guarantee 1). Identity events become the session IRI the
@@ -20,11 +27,14 @@
  */
 import type { Agency, Intercept } from '../config';
 import { MAX_RECORD_BYTES } from '../delivery/journal';
-import { type RecordContext, type Stamp, cinResetPdu, ipiriPdu, packetHeaderReportPdu } from '../etsi/build';
+import { type RecordContext, type Stamp, type SummaryReport, appReportPdu, cinResetPdu, emailCcPdu, emailIriPdu, ipiriPdu, packetHeaderReportPdu, packetSummaryReportPdu } from '../etsi/build';
 import { IpccTemplate } from '../etsi/fast-ipcc';
 import type { PayloadDirection } from '../etsi/ps-pdu';
 import { MediationError } from '../errors';
-import { type Batch, Direction } from '../gen/lig/v1/ingest';
+import { DEFAULT_REPORT_MODE } from '../config/mediator';
+import { type Batch, Direction, type FlowSummary, type IriEvent } from '../gen/lig/v1/ingest';
+import { type AppIriCounters, type AppRecord, type PreparedAppEvent, type TaskKind, appRecords, newAppIriCounters, prepareAppEvent } from './app-iri';
+import { summaryReport } from './flow-summary';
 import { type SessionIri, identityIri } from './identity-iri';
 import type { Numbering } from './numbering';
 import { headerLength } from './packet-headers';
@@ -39,7 +49,7 @@ export interface ResolvedTask {
 
 /** One record to make: everything but its sequence number. */
 export interface RoutedRecord {
-  kind: 'ipcc' | 'report' | 'ipiri';
+  kind: 'ipcc' | 'report' | 'ipiri' | 'app' | 'summary';
   liid: string;
   cin: number;
   direction: PayloadDirection;
@@ -48,6 +58,10 @@ export interface RoutedRecord {
   data: Uint8Array;
   /** ipiri: the session record decided. */
   iri?: SessionIri;
+  /** app: the application record (app-iri.ts). */
+  app?: AppRecord;
+  /** summary: the packet summary report (flow-summary.ts). */
+  summary?: SummaryReport;
 }
 
 /** Session IRI decided for one event of a batch, for one intercept. */
@@ -68,7 +82,7 @@ export interface JournalShare {
 }
 
 /** What encoding did, for status and logs (no LIIDs). */
-export interface EncodeCounters {
+export interface EncodeCounters extends AppIriCounters {
   packets: number;
   /** Matches of known tasks. */
   matches: number;
@@ -76,8 +90,16 @@ export interface EncodeCounters {
   unknownTasks: number;
   /** Empty packets, and packets of IRI-only tasks without an IP header to report: dropped. */
   notIp: number;
-  /** Application IRI events: not turned into records yet, dropped. */
+  /** Events lig makes no record of (an unknown kind; an IriEvent without a single field or content): dropped. */
   unsupportedEvents: number;
+  /** FlowSummary events received. */
+  flowSummaries: number;
+  /** FlowSummaries for a content task, or an IRI-only task reporting headers only: dropped. */
+  summariesNotWanted: number;
+  /** FlowSummaries with an unspecified or unknown trigger: dropped. */
+  badSummaries: number;
+  /** Packets of IRI-only tasks in summary-only mode: no header report made. */
+  headerReportsSuppressed: number;
   /** Matches naming a session that ended before the packet was captured: dropped (guarantee 1). */
   afterSessionEnd: number;
   ccRecords: number;
@@ -91,7 +113,10 @@ export interface EncodeCounters {
 }
 
 export function newEncodeCounters(): EncodeCounters {
-  return { packets: 0, matches: 0, unknownTasks: 0, notIp: 0, unsupportedEvents: 0, afterSessionEnd: 0, ccRecords: 0, iriRecords: 0, tooLarge: 0, invalid: 0, cinResets: 0 };
+  return {
+    ...newAppIriCounters(), packets: 0, matches: 0, unknownTasks: 0, notIp: 0, unsupportedEvents: 0, flowSummaries: 0, summariesNotWanted: 0,
+    badSummaries: 0, headerReportsSuppressed: 0, afterSessionEnd: 0, ccRecords: 0, iriRecords: 0, tooLarge: 0, invalid: 0, cinResets: 0,
+  };
 }
 
 /** The payload direction of a match (DIRECTION_BOTH: one record, from the target). */
@@ -112,16 +137,21 @@ export function stampOfMicros(us: bigint): Stamp {
   return { seconds: Number(us / 1_000_000n), micros: Number(us % 1_000_000n) };
 }
 
+/** The user name an application report names for a match's access session (undefined: not known). */
+export type SessionUser = (intercept: Intercept, sessionKey: string) => string | undefined;
+
 /**
  * Splits `batch` into per-journal shares (keyed `agency/hi`), in event order. `resolve` maps a
  * match (task id, session key, capture time) to its intercept and CIN for the sending probe;
- * `iri` holds the session IRI decided for the batch's identity events, by event index.
+ * `iri` holds the session IRI decided for the batch's identity events, by event index;
+ * `sessionUser` names a match's session in application reports.
  */
 export function routeBatch(
   batch: Batch,
   resolve: (taskId: bigint, sessionKey: string, timeUs: bigint) => Resolution,
   c: EncodeCounters,
   iri?: ReadonlyMap<number, readonly EventIri[]>,
+  sessionUser?: SessionUser,
 ): Map<string, JournalShare> {
   const shares = new Map<string, JournalShare>();
   const add = (agency: string, hi: Hi, r: RoutedRecord) => {
@@ -137,6 +167,14 @@ export function routeBatch(
         const { agency, liid, cin, ...rest } = r;
         add(agency, 'hi2', { kind: 'ipiri', liid, cin, direction: 'indeterminate', stamp: stampOfMicros(BigInt(r.atUs)), data: EMPTY, iri: rest });
       }
+      return;
+    }
+    if (kind?.$case === 'iri') {
+      routeApp(kind.iri, ev.timeUs, resolve, c, add, sessionUser);
+      return;
+    }
+    if (kind?.$case === 'flowSummary') {
+      routeSummary(kind.flowSummary, ev.timeUs, resolve, c, add);
       return;
     }
     if (kind?.$case !== 'packet') {
@@ -170,6 +208,10 @@ export function routeBatch(
         }
         add(intercept.agency, 'hi3', { kind: 'ipcc', liid: intercept.liid, cin, direction, stamp, data });
       } else {
+        if ((intercept.reports?.mode ?? DEFAULT_REPORT_MODE) === 'summary') {
+          c.headerReportsSuppressed++;
+          continue;
+        }
         headers ??= data.subarray(0, headerLength(data));
         if (headers.length === 0) {
           c.notIp++;
@@ -183,6 +225,84 @@ export function routeBatch(
 }
 
 const EMPTY = new Uint8Array(0);
+
+type Add = (agency: string, hi: Hi, r: RoutedRecord) => void;
+type Resolve = (taskId: bigint, sessionKey: string, timeUs: bigint) => Resolution;
+
+/** The resolved matches of an event, one per task id (the probe may repeat one), unknown and ended ones counted. */
+function* resolved(matches: readonly { taskId: bigint; sessionKey: string; direction: Direction }[], timeUs: bigint, resolve: Resolve, c: EncodeCounters) {
+  const seen = new Set<bigint>();
+  for (const m of matches) {
+    if (seen.has(m.taskId)) continue;
+    seen.add(m.taskId);
+    const t = resolve(m.taskId, m.sessionKey, timeUs);
+    if (t === undefined) c.unknownTasks++;
+    else if (t === 'ended') c.afterSessionEnd++;
+    else {
+      c.matches++;
+      yield { m, t };
+    }
+  }
+}
+
+/** An application IRI event → its records for each matched task (app-iri.ts), each task getting what its kind may receive. */
+function routeApp(ev: IriEvent, timeUs: bigint, resolve: Resolve, c: EncodeCounters, add: Add, sessionUser?: SessionUser): void {
+  c.iriEvents++;
+  if (Object.keys(ev.fields ?? {}).length === 0 && (ev.content?.length ?? 0) === 0) {
+    c.unsupportedEvents++; // nothing to report
+    return;
+  }
+  const stamp = stampOfMicros(timeUs);
+  const prepared = new Map<TaskKind, PreparedAppEvent | undefined>();
+  for (const { m, t } of resolved(ev.matches, timeUs, resolve, c)) {
+    const { intercept, cin } = t;
+    const kind: TaskKind = intercept.type === 'content' ? 'content' : 'iri-only';
+    if (!prepared.has(kind)) prepared.set(kind, prepareAppEvent(ev, kind, c));
+    const p = prepared.get(kind);
+    if (!p) continue;
+    const user = m.sessionKey !== '' ? sessionUser?.(intercept, m.sessionKey) : undefined;
+    for (const r of appRecords(p, { direction: m.direction, sessionKey: m.sessionKey, ...(user !== undefined ? { sessionUser: user } : {}) }, c)) {
+      if (r.kind === 'emailCc' && intercept.type !== 'content') continue; // never CC for an IRI-only task (app-iri.ts makes none either)
+      add(intercept.agency, r.kind === 'emailCc' ? 'hi3' : 'hi2', { kind: 'app', liid: intercept.liid, cin, direction: directionOf(m.direction), stamp, data: EMPTY, app: r });
+    }
+  }
+}
+
+/** A FlowSummary → a packet summary report for each matched IRI-only task in a summary mode. */
+function routeSummary(s: FlowSummary, timeUs: bigint, resolve: Resolve, c: EncodeCounters, add: Add): void {
+  c.flowSummaries++;
+  const stamp = stampOfMicros(timeUs);
+  let report: ReturnType<typeof summaryReport> | undefined;
+  for (const { t } of resolved(s.matches, timeUs, resolve, c)) {
+    const { intercept, cin } = t;
+    if (intercept.type !== 'iri-only' || (intercept.reports?.mode ?? DEFAULT_REPORT_MODE) === 'headers') {
+      c.summariesNotWanted++;
+      continue;
+    }
+    report ??= summaryReport(s);
+    if (report === 'trigger') {
+      c.badSummaries++;
+      return;
+    }
+    if (report === 'notIp') {
+      c.notIp++;
+      return;
+    }
+    add(intercept.agency, 'hi2', { kind: 'summary', liid: intercept.liid, cin, direction: 'indeterminate', stamp, data: EMPTY, summary: report });
+  }
+}
+
+/** The PS-PDU of an application record. */
+function appPdu(ctx: RecordContext, seq: number, t: Stamp, r: AppRecord): Uint8Array {
+  switch (r.kind) {
+    case 'emailIri':
+      return emailIriPdu(ctx, seq, t, 'iRI-Report', r.contents);
+    case 'emailCc':
+      return emailCcPdu(ctx, seq, t, r.direction, 'application', r.content);
+    case 'appReport':
+      return appReportPdu(ctx, seq, t, r.report);
+  }
+}
 
 /** Numbers and encodes records; keeps one RecordContext and IpccTemplate per communication. */
 export class RecordEncoder {
@@ -208,6 +328,8 @@ export class RecordEncoder {
         const ctx = this.contextFor(share.agency, r.liid, r.cin);
         if (r.kind === 'ipcc') pdu = this.template(share.agency, ctx).encode(n.seq, r.stamp, r.data, r.direction);
         else if (r.kind === 'report') pdu = packetHeaderReportPdu(ctx, n.seq, r.stamp, r.data, r.direction);
+        else if (r.kind === 'app') pdu = appPdu(ctx, n.seq, r.stamp, r.app!);
+        else if (r.kind === 'summary') pdu = packetSummaryReportPdu(ctx, n.seq, r.stamp, r.summary!);
         else {
           const { iriType, contents } = identityIri(r.iri!.step, r.iri!.facts, BigInt(r.iri!.atUs), r.iri!.cause);
           pdu = ipiriPdu(ctx, n.seq, r.stamp, iriType, contents);
@@ -228,7 +350,7 @@ export class RecordEncoder {
         c.cinResets++;
       }
       out.push(pdu);
-      if (r.kind === 'ipcc') c.ccRecords++;
+      if (r.kind === 'ipcc' || r.app?.kind === 'emailCc') c.ccRecords++;
       else c.iriRecords++;
     }
     return out;

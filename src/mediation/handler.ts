@@ -21,6 +21,10 @@
  * submitIri() writes IRI the mediator makes itself (not from a probe batch) into an agency's
  * HI2 journal, numbered in its communication's IRI sequence, in the same order.
  *
+ * Application IRI and flow summaries (app-iri.ts, flow-summary.ts) are routed with the
+ * packets (encode-batch.ts), in the CIN their match resolves to; an application report names
+ * the match's open session by its user (sessionUser()).
+ *
  * Access sessions (sessions.ts, session-batch.ts): identity events open, continue and end the
  * sessions of username/MAC targets, each with its own CIN, and become IPIRI on the agency's
  * HI2 journal; packets naming a session carry its CIN. A batch with identity events waits
@@ -37,7 +41,7 @@ import type { TaskList } from '../gen/lig/v1/ingest';
 import type { Batch } from '../gen/lig/v1/ingest';
 import type { IngestHandler } from './ingest-handler';
 import { type EncodeCounters, type Hi, RecordEncoder, newEncodeCounters, routeBatch, stampOfMicros } from './encode-batch';
-import { identityIri } from './identity-iri';
+import { identityIri, macText } from './identity-iri';
 import type { JournalChannel, Once } from './journal-channel';
 import { type CinRegistry, INTERCEPT_COMMUNICATION } from './numbering';
 import { decideSessions, handBack, hasIdentity, resolveMatch } from './session-batch';
@@ -235,6 +239,7 @@ export class MediationHandler implements IngestHandler {
       },
       this.counters,
       sessions?.iri,
+      (intercept, key) => this.sessionUser(intercept, key),
     );
     const ready = sessions && sessions.ready.length > 0 ? Promise.all(sessions.ready) : undefined;
     if (ready && sessions!.openChanged.size > 0) {
@@ -256,6 +261,16 @@ export class MediationHandler implements IngestHandler {
     });
     if (!sessions) return durable;
     return durable.then(() => this.sessions.forgetReplay(probe, spool, batch.batchId));
+  }
+
+  /**
+   * The name application reports give a match's access session: its User-Name, else its MAC
+   * as text (as the session's own IRI names it); undefined for a session not open now.
+   */
+  private sessionUser(intercept: Intercept, key: string): string | undefined {
+    const o = this.sessions.openOf(intercept).find((s) => s.facts.key === key);
+    if (!o) return undefined;
+    return o.facts.username !== '' ? o.facts.username : macText(o.facts.mac);
   }
 
   /**

@@ -18,7 +18,10 @@ import { Direction, type IriEvent } from '../../src/gen/lig/v1/ingest';
 import {
   AppIriCounters, AppMatch, AppRecord, IRI_ONLY_FIELDS, MAX_EMAIL_RECIPIENTS, TaskKind, appRecords, newAppIriCounters, prepareAppEvent,
 } from '../../src/mediation/app-iri';
+import { RecordEncoder, type ResolvedTask, newEncodeCounters, routeBatch } from '../../src/mediation/encode-batch';
+import { Numbering } from '../../src/mediation/numbering';
 import { APP_CONTENT_FIELDS, APP_FIELDS } from '../../src/probe/app';
+import { agencyTcp, batchOf, intercept } from '../mediation-fixtures';
 import { diffWithXer, oracleDecode, parseXer } from '../helpers/oracle';
 
 const FLOW = { client: '10.0.0.2', clientPort: '40000', server: '93.184.216.34', serverPort: '80', transport: 'tcp' };
@@ -319,5 +322,52 @@ describe('mediation app-iri: application events → records', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('routed with the packets (encode-batch.ts)', () => {
+    const CONTENT = intercept('LIID-CONTENT', 'content');
+    const IRI = intercept('LIID-IRI', 'iri-only');
+    const TASKS = new Map<bigint, ResolvedTask>([[11n, { intercept: CONTENT, cin: 3 }], [22n, { intercept: IRI, cin: 4 }]]);
+    const MSG = 'Subject: x\r\n\r\nthe message\r\n';
+    const smtp = ev('smtp', { kind: 'message', sender: 'a@x.org', recipients: 'b@y.org', recipientCount: '1', size: String(MSG.length), status: 'ok', subject: 'x' }, MSG);
+    const iriAt = (e: IriEvent, tasks: Array<[bigint, Direction, string?]>) => ({
+      timeUs: 1_700_000_000_000_000n,
+      kind: { $case: 'iri' as const, iri: { ...e, matches: tasks.map(([taskId, direction, sessionKey]) => ({ taskId, direction, sessionKey: sessionKey ?? '' })) } },
+    });
+
+    function route(events: ReturnType<typeof iriAt>[], sessionUser?: (i: unknown, key: string) => string | undefined) {
+      const c = newEncodeCounters();
+      const shares = routeBatch(batchOf(1n, events), (id) => TASKS.get(id), c, undefined, sessionUser);
+      const enc = new RecordEncoder([agencyTcp()]);
+      const out = new Map<string, ReturnType<typeof decodePsPdu>[]>();
+      for (const [k, share] of shares) out.set(k, enc.encode(share, new Numbering(), c).map((b) => decodePsPdu(b)));
+      return { out, c };
+    }
+
+    it('one e-mail event for a content and an IRI-only task: an EmailIRI each in its own CIN, the EmailCC for the content task only', () => {
+      const { out, c } = route([iriAt(smtp, [[11n, Direction.DIRECTION_FROM_TARGET], [22n, Direction.DIRECTION_FROM_TARGET], [99n, Direction.DIRECTION_FROM_TARGET], [11n, Direction.DIRECTION_TO_TARGET]])]);
+      const hi2 = out.get('lea-1/hi2')!.map((p) => toJsonValue(p) as any);
+      const hi3 = out.get('lea-1/hi3')!.map((p) => toJsonValue(p) as any);
+      assert.deepEqual(hi2.map((p) => [Buffer.from(p.pSHeader.lawfulInterceptionIdentifier, 'hex').toString(), p.pSHeader.communicationIdentifier.communicationIdentityNumber, Object.keys(p.payload.iRIPayloadSequence[0].iRIContents)[0]]),
+        [['LIID-CONTENT', 3, 'emailIRI'], ['LIID-IRI', 4, 'emailIRI']]);
+      assert.equal(hi3.length, 1);
+      const cc = hi3[0].payload.cCPayloadSequence[0];
+      assert.equal(Buffer.from(hi3[0].pSHeader.lawfulInterceptionIdentifier, 'hex').toString(), 'LIID-CONTENT');
+      assert.equal(hi3[0].pSHeader.communicationIdentifier.communicationIdentityNumber, 3);
+      assert.deepEqual([cc.payloadDirection, cc.cCContents.emailCC['email-Format'], Buffer.from(cc.cCContents.emailCC.content, 'hex').toString()], ['fromTarget', 'application', MSG]);
+      assert.deepEqual([c.iriEvents, c.unknownTasks, c.matches, c.ccRecords, c.iriRecords, c.appContentRefused], [1, 1, 2, 1, 2, 1]);
+    });
+
+    it("an application report names the match's session by its user; an empty event makes nothing", () => {
+      const { out, c } = route([
+        iriAt(ev('dns', { kind: 'query', qname: 'example.org' }), [[22n, Direction.DIRECTION_FROM_TARGET, 'radius:nas/7']]),
+        iriAt({ matches: [], protocol: 'dns', fields: {}, content: Buffer.alloc(0) }, [[22n, Direction.DIRECTION_FROM_TARGET]]),
+      ], (_i, key) => (key === 'radius:nas/7' ? 'alice' : undefined));
+      const recs = out.get('lea-1/hi2')!.map((p) => toJsonValue(p) as any);
+      assert.equal(recs.length, 1);
+      const contents = recs[0].payload.iRIPayloadSequence[0].iRIContents.iPIRI.iPIRIContents;
+      assert.deepEqual([Buffer.from(contents.targetUsername, 'hex').toString(), contents.internetAccessType, contents.nationalIPIRIParameters.ligApplicationReport.protocol], ['alice', 'wirelessLAN', 'dns']);
+      assert.equal(c.unsupportedEvents, 1);
+    });
   });
 });

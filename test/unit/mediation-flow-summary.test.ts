@@ -13,7 +13,11 @@ import { toJsonValue } from '../../src/etsi/json';
 import { PS_PDU } from '../../src/etsi/ps-pdu';
 import { decodePsPdu } from '../../src/etsi/stream';
 import { type FlowSummary, FlowSummary_Trigger } from '../../src/gen/lig/v1/ingest';
+import type { Intercept } from '../../src/config';
+import { RecordEncoder, type ResolvedTask, newEncodeCounters, routeBatch } from '../../src/mediation/encode-batch';
 import { summaryReport, zeroed } from '../../src/mediation/flow-summary';
+import { Numbering } from '../../src/mediation/numbering';
+import { Direction, agencyTcp, batchOf, intercept, ipv4, packetEvent, readRecord } from '../mediation-fixtures';
 import { diffWithXer, find, oracleDecode, parseXer } from '../helpers/oracle';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, ''), 'hex');
@@ -144,5 +148,40 @@ describe('mediation flow-summary: FlowSummary → packet summary report', () => 
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('routed with the packets (encode-batch.ts): each reporting mode gets what it asked for', () => {
+    const iri = (liid: string, mode?: 'headers' | 'summary' | 'both'): Intercept => ({ ...intercept(liid, 'iri-only'), ...(mode ? { reports: { mode, interval: 60_000 } } : {}) });
+    const TASKS = new Map<bigint, ResolvedTask>([
+      [1n, { intercept: intercept('LIID-CC', 'content'), cin: 1 }],
+      [2n, { intercept: iri('LIID-DEFAULT'), cin: 2 }],
+      [3n, { intercept: iri('LIID-HEADERS', 'headers'), cin: 3 }],
+      [4n, { intercept: iri('LIID-SUMMARY', 'summary'), cin: 4 }],
+      [5n, { intercept: iri('LIID-BOTH', 'both'), cin: 5 }],
+    ]);
+    const all: Array<[bigint, Direction]> = [1n, 2n, 3n, 4n, 5n].map((t) => [t, Direction.DIRECTION_FROM_TARGET]);
+    const summaryAt = (s: FlowSummary) => ({ timeUs: 1_700_000_002_000_000n, kind: { $case: 'flowSummary' as const, flowSummary: { ...s, matches: all.map(([taskId, direction]) => ({ taskId, direction, sessionKey: '' })) } } });
+
+    it('headers (also the default): header reports only; summary: summaries only, no header report; both: both; content: CC', () => {
+      const packet = ipv4('tcp', PAYLOAD);
+      const c = newEncodeCounters();
+      const shares = routeBatch(batchOf(1n, [
+        packetEvent(packet.bytes, all),
+        summaryAt(summary(packet.bytes)),
+        summaryAt(summary(packet.bytes, FlowSummary_Trigger.TRIGGER_UNSPECIFIED)),
+      ]), (id) => TASKS.get(id), c);
+      const enc = new RecordEncoder([agencyTcp()]);
+      const hi2 = enc.encode(shares.get('lea-1/hi2')!, new Numbering(), c);
+      const hi3 = enc.encode(shares.get('lea-1/hi3')!, new Numbering(), c);
+      const kinds = hi2.map((b) => {
+        const r = readRecord(b);
+        const report = (decodePsPdu(b).payload as any).iRIPayloadSequence[0].iRIContents.iPIRIPacketReport.report;
+        return `${r.liid}:${Object.keys(report)[0]}`;
+      });
+      assert.deepEqual(kinds, ['LIID-DEFAULT:header', 'LIID-HEADERS:header', 'LIID-BOTH:header', 'LIID-SUMMARY:summary', 'LIID-BOTH:summary']);
+      assert.deepEqual(hi3.map((b) => readRecord(b).liid), ['LIID-CC']);
+      for (const b of hi2) assert.equal(Buffer.from(b).indexOf(PAYLOAD), -1);
+      assert.deepEqual([c.flowSummaries, c.headerReportsSuppressed, c.summariesNotWanted, c.badSummaries], [2, 1, 3 + 3, 1]);
+    });
   });
 });
