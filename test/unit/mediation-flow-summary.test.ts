@@ -13,7 +13,9 @@ import { toJsonValue } from '../../src/etsi/json';
 import { PS_PDU } from '../../src/etsi/ps-pdu';
 import { decodePsPdu } from '../../src/etsi/stream';
 import { type FlowSummary, FlowSummary_Trigger } from '../../src/gen/lig/v1/ingest';
-import type { Intercept } from '../../src/config';
+import { ConfigErrors, DEFAULT_SUMMARY_INTERVAL, type Intercept, parseMediatorConfig } from '../../src/config';
+import { ReportMode } from '../../src/gen/lig/v1/ingest';
+import { TaskIds, TaskTable } from '../../src/mediation/tasks';
 import { RecordEncoder, type ResolvedTask, newEncodeCounters, routeBatch } from '../../src/mediation/encode-batch';
 import { summaryReport, zeroed } from '../../src/mediation/flow-summary';
 import { Numbering } from '../../src/mediation/numbering';
@@ -182,6 +184,73 @@ describe('mediation flow-summary: FlowSummary → packet summary report', () => 
       assert.deepEqual(hi3.map((b) => readRecord(b).liid), ['LIID-CC']);
       for (const b of hi2) assert.equal(Buffer.from(b).indexOf(PAYLOAD), -1);
       assert.deepEqual([c.flowSummaries, c.headerReportsSuppressed, c.summariesNotWanted, c.badSummaries], [2, 1, 3 + 3, 1]);
+    });
+  });
+
+  describe('the reporting mode: config (reports) and the task list', () => {
+    const yaml = (icpt: string) => `
+dataDir: /tmp/lig
+ingest: { listen: 127.0.0.1:0, tls: { ca: ca.pem, cert: m.pem, key: m.key } }
+agencies:
+  - { id: lea-1, country: US, delivery: tcp, operatorId: OP, hi2: { address: 127.0.0.1:1 }, hi3: { address: 127.0.0.1:2 }, tls: { ca: ca.pem, cert: m.pem, key: m.key } }
+intercepts:
+  - ${icpt}
+`;
+    const problems = (icpt: string): string[] => {
+      try {
+        parseMediatorConfig(yaml(icpt));
+      } catch (e) {
+        if (e instanceof ConfigErrors) return e.errors.map((x) => x.message);
+        throw e;
+      }
+      return [];
+    };
+
+    it('an iri-only intercept takes reports {mode, interval}; absent: no reports (defaults apply)', () => {
+      const a = parseMediatorConfig(yaml('{ liid: L1, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.2 }], reports: { mode: summary, interval: 90s } }'));
+      assert.deepEqual(a.intercepts[0]!.reports, { mode: 'summary', interval: 90_000 });
+      const b = parseMediatorConfig(yaml('{ liid: L1, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.2 }], reports: { mode: both } }'));
+      assert.deepEqual(b.intercepts[0]!.reports, { mode: 'both', interval: DEFAULT_SUMMARY_INTERVAL });
+      assert.equal(parseMediatorConfig(yaml('{ liid: L1, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.2 }] }')).intercepts[0]!.reports, undefined);
+    });
+
+    it('refused: reports on a content intercept, an unknown mode, a fraction of a second, out of range, an unknown key', () => {
+      const base = '{ liid: L1, agency: lea-1, targets: [{ ip: 10.0.0.2 }], ';
+      const cases: Array<[string, RegExp]> = [
+        [`${base}type: content, reports: { mode: summary } }`, /intercepts\[0\]\.reports: applies to "iri-only" intercepts only/],
+        [`${base}type: iri-only, reports: { mode: flows } }`, /intercepts\[0\]\.reports\.mode/],
+        [`${base}type: iri-only, reports: { interval: 1500ms } }`, /intercepts\[0\]\.reports\.interval: must be a whole number of seconds/],
+        [`${base}type: iri-only, reports: { interval: 500ms } }`, /intercepts\[0\]\.reports\.interval: must be at least/],
+        [`${base}type: iri-only, reports: { interval: 2d } }`, /intercepts\[0\]\.reports\.interval/],
+        [`${base}type: iri-only, reports: { mdoe: summary } }`, /intercepts\[0\]\.reports\.mdoe/],
+      ];
+      for (const [icpt, want] of cases) {
+        const p = problems(icpt);
+        assert.equal(p.length, 1, `${icpt}: ${p.join('; ')}`);
+        assert.match(p[0]!, want);
+      }
+    });
+
+    it('IRI-only tasks carry the mode and interval (default headers, 60 s); content tasks neither', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-report-mode-'));
+      try {
+        const icpts: Intercept[] = [
+          { ...intercept('L-CC', 'content') },
+          { ...intercept('L-DEF', 'iri-only') },
+          { ...intercept('L-SUM', 'iri-only'), reports: { mode: 'summary', interval: 300_000 } },
+          { ...intercept('L-BOTH', 'iri-only'), reports: { mode: 'both', interval: 5_000 } },
+        ];
+        const ids = await TaskIds.open(dir);
+        await ids.assign(icpts);
+        const list = new TaskTable(icpts, ids, 1n).listFor('probe-1');
+        const byId = new Map(list.tasks.map((t) => [t.taskId, t]));
+        const got = icpts.map((i) => { const t = byId.get(ids.get(i.agency, i.liid)!)!; return [t.reportMode, t.summaryIntervalSeconds]; });
+        assert.deepEqual(got, [[undefined, undefined], [ReportMode.REPORT_MODE_HEADERS, 60], [ReportMode.REPORT_MODE_SUMMARY, 300], [ReportMode.REPORT_MODE_BOTH, 5]]);
+        const changed = new TaskTable(icpts.map((i) => (i.liid === 'L-DEF' ? { ...i, reports: { mode: 'summary' as const, interval: 60_000 } } : i)), ids, 2n);
+        assert.ok(changed.differsFor('probe-1', new TaskTable(icpts, ids, 1n)), 'a changed mode reaches the probe');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
