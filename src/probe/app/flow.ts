@@ -28,6 +28,8 @@ export interface FlowInfo<T> {
   protocol: string | undefined;
   /** The caller's tag from the flow's latest packet (e.g. the tasks it matched). */
   tag: T;
+  /** Which side sent the packet the tag came from (a match's direction is relative to it). */
+  tagSide: FlowSide;
 }
 
 export type EventSink<T> = (flow: FlowInfo<T>, event: AppEvent) => void;
@@ -79,7 +81,7 @@ export class Flow<T> implements ReassemblySink {
   ) {
     const src = { address: copy(p.src), port: p.srcPort };
     const dst = { address: copy(p.dst), port: p.dstPort };
-    this.info = { transport: p.transport, client: clientIsSource ? src : dst, server: clientIsSource ? dst : src, protocol: undefined, tag };
+    this.info = { transport: p.transport, client: clientIsSource ? src : dst, server: clientIsSource ? dst : src, protocol: undefined, tag, tagSide: clientIsSource ? 'client' : 'server' };
     this.clientIsA = clientIsSource === srcIsA;
     this.lastUs = p.timeUs;
     const specs = p.transport === 'tcp' ? STREAM_ANALYSERS : DATAGRAM_ANALYSERS;
