@@ -21,10 +21,21 @@
  * are taken in (never over a session seen on the wire), and each open session that a task of
  * the new list wants and the old list's same task did not (and the mediator did not hand back
  * for it) gives a KIND_SESSION_ACTIVE event: the warrant started while its target was online.
+ *
+ * Applications and IRI-only reporting (app-stage.ts): a matched packet's flow is read by the
+ * application analysers, whose IriEvents follow the frame's own event (takeAppEvents()), as do
+ * a second packet event when the packet matched both content and IRI-only tasks (those get its
+ * headers only) and a flow's start summary. A packet matching only summary-mode tasks gives no
+ * packet event. Events that capture time made due before the frame (flow summaries by interval
+ * or idle time, events of flows that timed out) and those a new task list causes (REPORT_END
+ * summaries) wait with the identity events, to go before the frame's own. While an e-mail target
+ * exists, unmatched packets of mail flows are read too (their IriEvents, for e-mail-target
+ * tasks only, wait in takeAppEvents()). endFlows() ends every flow when the capture ends.
  */
 import { DecodeCounters, DECODE_SKIPS, type DecodeSkip } from '../capture/decode';
 import { frameTimeUs, type Frame } from '../capture/frame';
-import { IdentityEvent_Kind, IdentityEvent_Source, type Event, type Match, type Task, type TaskList } from '../gen/lig/v1/ingest';
+import { IdentityEvent_Kind, IdentityEvent_Source, type Event, type Task, type TaskList } from '../gen/lig/v1/ingest';
+import { AppStage, type AppStageCounters, type AppStageOptions } from './app-stage';
 import { DHCP_LEASE_EXPIRED } from './identity/causes';
 import { identityEvent } from './identity/events';
 import { IdentityStage, type IdentityCounters, type IdentityOptions } from './identity/stage';
@@ -49,10 +60,14 @@ export interface PipelineCounters {
   truncated: number;
   /** RADIUS and DHCP read, sessions tracked; identity events made. */
   identity: IdentityCounters & { events: number };
+  /** Application analysers, IRI-only packets and flow summaries. */
+  app: AppStageCounters;
 }
 
 export interface PipelineOptions {
   identity?: IdentityOptions;
+  /** Application analysers, e-mail targets and flow summaries: limits and choices. */
+  applications?: Partial<AppStageOptions>;
 }
 
 const NO_EVENTS: readonly Event[] = Object.freeze([]);
@@ -67,10 +82,16 @@ export class PacketPipeline {
   /** The latest capture time seen (µs), the time of events a task list causes. */
   private lastTimeUs = 0;
   private pending: Event[] = [];
+  /** Events that follow the frame's own (takeAppEvents). */
+  private after: Event[] = [];
+  private readonly app: AppStage;
+  private emailRefused = 0;
 
   constructor(tasks: readonly Task[] = [], opts: PipelineOptions = {}) {
     this.matcher = new Matcher(tasks);
     this.identity = new IdentityStage({ ...opts.identity, wanted: (s) => this.matcher.table.tasksOfSession(s).length > 0 });
+    this.app = new AppStage(opts.applications);
+    this.emailRefused = this.app.setTasks(tasks, 0, this.pending);
   }
 
   /** The table packets are matched against now. */
@@ -103,6 +124,7 @@ export class PacketPipeline {
     const before = this.matcher.table;
     tracker.takeTouched(); // the new bindings are built from every slot
     const next = this.matcher.replace(list.tasks, tracker.addressSlots());
+    this.emailRefused = this.app.setTasks(list.tasks, this.lastTimeUs, this.pending);
     tracker.setWanted((s) => next.tasksOfSession(s).length > 0);
     const seen = this.lastTimeUs > 0 ? BigInt(this.lastTimeUs) : fallbackTimeUs;
     const time = seen > notBeforeUs ? seen : notBeforeUs;
@@ -130,7 +152,8 @@ export class PacketPipeline {
 
   /**
    * The event for `frame` when its packet matches a task; undefined (counted) otherwise.
-   * Identity events it caused wait in takeIdentityEvents(), to be sent first.
+   * Identity events it caused (and events capture time made due) wait in takeIdentityEvents(),
+   * to be sent first; the events that follow it wait in takeAppEvents().
    */
   process(frame: Frame): Event | undefined {
     this.frames++;
@@ -138,34 +161,59 @@ export class PacketPipeline {
     if (p === undefined) return undefined;
     const t = frame.ts.seconds * 1e6 + frame.ts.micros;
     if (t > this.lastTimeUs) this.lastTimeUs = t;
+    this.app.tick(t, this.pending);
     const tracker = this.identity.tracker;
     if (t >= tracker.nextExpiryUs) this.changed(tracker.expire(t), frameTimeUs(frame.ts));
     const aaa = this.identity.isIdentityPacket(p);
     if (aaa) this.changed(this.identity.consume(p, t), frameTimeUs(frame.ts));
     const matches = this.matcher.match(p, !aaa);
-    if (matches.length === 0) return undefined;
+    if (matches.length === 0) {
+      if (this.app.watchingMail) this.app.watch(p, frameTimeUs(frame.ts), this.after);
+      return undefined;
+    }
     if (p.truncated) this.truncated++;
-    return {
-      timeUs: frameTimeUs(frame.ts),
-      kind: {
-        $case: 'packet',
-        packet: {
-          // match() returns a new list for each matching packet (only the empty one is shared).
-          matches: matches as Match[],
-          // A Buffer view of the frame's bytes (the generated type is Buffer): no copy.
-          data: Buffer.from(p.frame.buffer, p.frame.byteOffset + p.ipOffset, p.ipBytes),
-          originalLength: p.truncated ? p.ipLength : 0,
-        },
-      },
-    };
+    // match() returns a new list for each matching packet (only the empty one is shared); the
+    // event's data is a Buffer view of the frame's bytes (the generated type is Buffer): no copy.
+    return this.app.matched(p, frameTimeUs(frame.ts), t, matches, this.after);
   }
 
-  /** How many identity events wait to be taken. */
+  /** How many events wait to follow the frame's own event. */
+  get appEventsPending(): number {
+    return this.after.length;
+  }
+
+  /** The events that follow the last frame's own event, in order (IriEvents, header packets, summaries). */
+  takeAppEvents(): readonly Event[] {
+    if (this.after.length === 0) return NO_EVENTS;
+    const out = this.after;
+    this.after = [];
+    return out;
+  }
+
+  /**
+   * The capture has ended (or the probe stops): every flow ends, with the events its analyser
+   * still held and its final summary (REPORT_END, or FLOW_END for a flow that had ended),
+   * queued for takeAppEvents().
+   */
+  endFlows(): void {
+    this.app.endAll(this.lastTimeUs, this.after);
+  }
+
+  /** E-mail targets of the task list in force that are not an address (never matched). */
+  get emailTargetsRefused(): number {
+    return this.emailRefused;
+  }
+
+  /** How many identity events (and events due before the next frame's) wait to be taken. */
   get identityEventsPending(): number {
     return this.pending.length;
   }
 
-  /** The identity events made since the last call, in order (to be submitted before the frame's own event). */
+  /**
+   * The identity events made since the last call, and the events capture time or a task list
+   * made due (flow summaries, events of ended flows), in order: to be submitted before the
+   * frame's own event.
+   */
   takeIdentityEvents(): readonly Event[] {
     if (this.pending.length === 0) return NO_EVENTS;
     const out = this.pending;
@@ -206,6 +254,7 @@ export class PacketPipeline {
       matches: m.matches,
       truncated: this.truncated,
       identity: { ...this.identity.counters(), events: this.identityEvents },
+      app: this.app.counters(),
     };
   }
 }
