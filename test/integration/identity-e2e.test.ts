@@ -98,7 +98,8 @@ log: { level: info }
     ]));
     await ok(probe, 'lig probe');
     assert.equal(probe.stdout.at(-1), 'replay complete: every batch acknowledged');
-    assert.match(probe.stdout.at(-2)!, new RegExp(`^stopped \\(pcap\\): ${cap.frames.length} frames .*, 0 dropped, .*identity: 9 RADIUS, 4 DHCP, `));
+    const count = (kind: string) => cap.frames.filter((f) => f.kind === kind).length;
+    assert.match(probe.stdout.at(-2)!, new RegExp(`^stopped \\(pcap\\): ${cap.frames.length} frames .*, 0 dropped, .*identity: ${count('radius')} RADIUS, ${count('dhcp')} DHCP, `));
 
     // Every batch is journaled (the probe's replay is acknowledged); the backlog empties
     // once the LEMF has confirmed every record (a keep-alive round trip after the data).

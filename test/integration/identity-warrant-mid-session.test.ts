@@ -36,7 +36,7 @@ const LIID = 'LIID-MID-SESSION';
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
 /** An Ethernet frame around `ip` (the static intercepts' sentinels). */
-const ether = (ip: Buffer): Buffer => Buffer.concat([Buffer.from('02000000000202000000000108 00'.replace(/ /g, ''), 'hex'), ip]);
+const ether = (ip: Buffer): Buffer => Buffer.concat([Buffer.from('020000000002' + '020000000001' + '0800', 'hex'), ip]);
 
 describe('identity: a warrant activated and stopped while its target is online (lig probe on TZSP, lig warrant)', function () {
   let s: Setup;
