@@ -4,9 +4,11 @@
  * assembled by hand from the ASN.1 (asn1/LIG-IPAccessPDU.asn); lig's decoder gives the
  * extension back whole (values, lig decode text, records.jsonl JSON); the independent decoder
  * (etsi-oracle, which does not know the extension) accepts the record, skips the extension and
- * agrees with lig on everything else; every limit is refused with its own error.
+ * agrees with lig on everything else; lig's own profile compiled by asn1c decodes the extension
+ * too, component by component as lig does; every limit is refused with its own error.
  */
 import { strict as assert } from 'node:assert';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +23,7 @@ import { jsonRecord, renderRecord } from '../../src/etsi/render';
 import { decodePsPdu } from '../../src/etsi/stream';
 import { EtsiError, EtsiLimitError } from '../../src/errors';
 import { diffWithXer, find, oracleDecode, parseXer } from '../helpers/oracle';
+import { skipOrFail } from '../helpers/shared';
 
 /** Hex with `//` comments and any whitespace. */
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, ''), 'hex');
@@ -180,6 +183,48 @@ describe('etsi application report (ligApplicationReport in NationalIPIRIParamete
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lig's own profile (asn1/), compiled by asn1c, decodes the extension as lig does", async function () {
+    this.timeout(300_000);
+    if (spawnSync('sh', ['-c', 'command -v asn1c && command -v make && command -v cc']).status !== 0) {
+      skipOrFail(this, 'compiling the profile needs asn1c, make and a C compiler: apt-get install asn1c build-essential');
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-app-profile-'));
+    const run = (cmd: string, args: string[]) => new Promise<string>((resolve, reject) => {
+      execFile(cmd, args, { cwd: work, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${cmd} failed: ${String(stderr || stdout).slice(-2000)}`));
+        else resolve(stdout);
+      });
+    });
+    try {
+      const files = ['LIG-PS-PDU.asn', 'LIG-IPAccessPDU.asn', 'LIG-EmailPDU.asn'];
+      for (const f of files) {
+        const t = fs.readFileSync(path.resolve(__dirname, '..', '..', 'asn1', f), 'utf8')
+          .replace(/18446744073709551615/g, '9223372036854775807') // asn1c 0.9.28 cannot hold 2^64-1
+          .replace('SEQUENCE OF INTEGER (0..4294967295),', 'SEQUENCE OF INTEGER,'); // an asn1c 0.9.28 bug
+        fs.writeFileSync(path.join(work, f), t);
+      }
+      fs.writeFileSync(path.join(work, 'outside.asn'), [ // the modules the profile imports from outside itself
+        'IPMultimediaPDU DEFINITIONS IMPLICIT TAGS ::= BEGIN',
+        'IPMMCC ::= SEQUENCE { iPMMCCObjId [0] RELATIVE-OID, ... }',
+        'IPMMIRI ::= SEQUENCE { iPMMIRIObjId [0] RELATIVE-OID, ... }',
+        'END',
+        'LIG-HI1NotificationOperations DEFINITIONS IMPLICIT TAGS ::= BEGIN',
+        'HI1-Operation ::= CHOICE { liActivated [1] NULL, ... }',
+        'END',
+      ].join('\n'));
+      await run('asn1c', ['-fcompound-names', '-pdu=PS-PDU', ...files, 'outside.asn']);
+      await run('make', ['-f', 'Makefile.am.sample', '-j2']);
+      fs.writeFileSync(path.join(work, 'app.ber'), hex(GOLDEN));
+      const docs = parseXer(await run(path.join(work, 'progname'), ['-c', '-iber', '-oxer', 'app.ber']));
+      assert.equal(docs.length, 1);
+      assert.deepEqual(diffWithXer(PS_PDU, toJsonValue(decodePsPdu(hex(GOLDEN))), docs[0]!, 'profile'), []);
+      const lig = find(docs[0]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents', 'nationalIPIRIParameters', 'ligApplicationReport');
+      assert.deepEqual(lig?.children.map((c) => c.name), ['protocol', 'client', 'server', 'transport', 'fields']);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
 
