@@ -3,6 +3,10 @@
  * the packet source syntax shared with `lig probe --source`. See examples/probe.yaml.
  */
 import { resolve } from 'node:path';
+import { MAX_FLOWS } from '../probe/app/flow-table';
+import { APP_PROTOCOLS } from '../probe/app/index';
+import { MAX_MAIL_WATCH_FLOWS } from '../probe/app-stage';
+import { MAX_SUMMARY_FLOWS } from '../probe/flow-summary';
 import { DEFAULT_RADIUS_ACCOUNTING_PORTS } from '../probe/identity/stage';
 import { DEFAULT_MAX_SESSIONS, MAX_SESSIONS_LIMIT } from '../probe/identity/tracker';
 import { loadConfigFile, parseConfigText } from './load';
@@ -36,6 +40,8 @@ export const DEFAULT_IDENTITY_RADIUS_PORTS: readonly number[] = DEFAULT_RADIUS_A
 export const DEFAULT_IDENTITY_MAX_SESSIONS = DEFAULT_MAX_SESSIONS;
 /** The most identity.maxSessions may be. */
 export const MAX_IDENTITY_MAX_SESSIONS = MAX_SESSIONS_LIMIT;
+/** The most any applications.*Flows may be. */
+export const MAX_APPLICATION_FLOWS = 1_048_576;
 
 /** Where a probe's packets come from. */
 export type ProbeSource =
@@ -102,6 +108,14 @@ export interface ProbeConfig {
    * sessions (every subscriber's) are tracked. Absent: the defaults above, DHCP read.
    */
   identity?: { radiusPorts: number[]; dhcp: boolean; maxSessions: number };
+  /**
+   * Application analysers (src/probe/app-stage.ts): the protocols read in the targets' flows,
+   * how many flows are followed at once (the targets' flows; every subscriber's mail flows while
+   * an e-mail target exists; flows summarised for IRI-only tasks), and how the local part of an
+   * e-mail target compares ("exact", as RFC 5321 says, or "insensitive"). Absent: all
+   * protocols, the defaults.
+   */
+  applications?: { protocols: string[]; maxFlows: number; mailFlows: number; summaryFlows: number; emailLocalPart: 'exact' | 'insensitive' };
   /** Where unacknowledged batches are kept across reconnects and restarts; absent: the default directory `lig probe` chooses (see cli/probe.ts defaultSpoolDir). */
   spool?: { dir: string; maxBytes: Bytes };
   log: { level: LogLevel };
@@ -133,6 +147,15 @@ export const probeSchema: Schema<ProbeConfig> = object({
       radiusPorts: withDefault(list(integer({ min: 1, max: 65535 }), { max: 16, unique: { key: String, what: 'the port' } }), [...DEFAULT_IDENTITY_RADIUS_PORTS]),
       dhcp: withDefault(boolean(), true),
       maxSessions: withDefault(integer({ min: 1, max: MAX_IDENTITY_MAX_SESSIONS }), DEFAULT_IDENTITY_MAX_SESSIONS),
+    }),
+  ),
+  applications: optional(
+    object({
+      protocols: withDefault(list(oneOf(APP_PROTOCOLS), { unique: { key: String, what: 'the protocol' } }), [...APP_PROTOCOLS]),
+      maxFlows: withDefault(integer({ min: 1, max: MAX_APPLICATION_FLOWS }), MAX_FLOWS),
+      mailFlows: withDefault(integer({ min: 1, max: MAX_APPLICATION_FLOWS }), MAX_MAIL_WATCH_FLOWS),
+      summaryFlows: withDefault(integer({ min: 1, max: MAX_APPLICATION_FLOWS }), MAX_SUMMARY_FLOWS),
+      emailLocalPart: withDefault(oneOf(['exact', 'insensitive'] as const), 'exact'),
     }),
   ),
   spool: optional(

@@ -62,5 +62,34 @@ export function formatAgentStatus(s: AgentStats): string {
     const extra = [malformed > 0 ? `${malformed} unreadable` : '', id.evicted > 0 ? `${id.evicted} evicted` : ''].filter((x) => x !== '');
     parts.push(`identity: ${id.radius.packets} RADIUS, ${id.dhcp.packets} DHCP${extra.length > 0 ? ` (${extra.join(', ')})` : ''}, ${plural(id.sessions, 'session')}, ${plural(id.events, 'identity event')}`);
   }
+  const app = applicationsPart(s);
+  if (app) parts.push(app);
   return `${s.state} (${s.sourceKind}): ${parts.join(', ')}`;
+}
+
+/** "applications: 12 IRI events (2 by e-mail target), 3 flows, ..." once the stage made anything. */
+function applicationsPart(s: AgentStats): string | undefined {
+  const a = s.app;
+  const sm = a.summaries;
+  const summaries = sm.start + sm.timer + sm.end + sm.timeout + sm.reportEnd;
+  if (a.iriEvents === 0 && a.headerPackets === 0 && a.withheldPackets === 0 && summaries === 0 && a.mail.packets === 0) return undefined;
+  let malformed = 0;
+  for (const t of [a.flows, a.mail]) for (const c of Object.values(t.protocols)) malformed += c.malformed;
+  const extra = [
+    a.emailMatches > 0 ? `${a.emailMatches} by e-mail target` : '',
+    a.iriOnlyEvents > 0 ? `${a.iriOnlyEvents} IRI-only` : '',
+    a.fieldsCut + a.contentCut > 0 ? `${a.fieldsCut + a.contentCut} cut` : '',
+  ].filter((x) => x !== '');
+  const parts = [
+    `${plural(a.iriEvents, 'IRI event')}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`,
+    `${plural(a.flows.flows + a.mail.flows, 'flow')} read`,
+  ];
+  if (a.mail.packets > 0) parts.push(`${plural(a.mail.packets, 'mail packet')} read for e-mail targets`);
+  if (malformed > 0) parts.push(`${malformed} malformed`);
+  const evicted = a.flows.evicted + a.mail.evicted + sm.evicted;
+  if (evicted > 0) parts.push(`${evicted} flows evicted`);
+  if (a.headerPackets > 0) parts.push(`${plural(a.headerPackets, 'header-only packet')}`);
+  if (a.withheldPackets > 0) parts.push(`${a.withheldPackets} packets summarised only`);
+  if (summaries > 0) parts.push(`${plural(summaries, 'flow summary', 'flow summaries')} (${plural(sm.flows, 'flow')} summarised)`);
+  return `applications: ${parts.join(', ')}`;
 }

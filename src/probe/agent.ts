@@ -23,6 +23,12 @@
  * latest capture time, or now before any frame).
  * A live interface's filter always lets the identity ports through (identityUdpPorts).
  *
+ * Applications (options.applications): the pipeline reads matched flows with the application
+ * analysers, and every subscriber's mail while an e-mail target exists; the agent submits the
+ * events that follow a frame's own (IriEvents, IRI-only header packets, flow summaries) right
+ * after it, and when the capture ends (or stops) the events the flows still held and their
+ * final summaries, before it flushes.
+ *
  * Ending: when a pcap source ends, the agent flushes and waits until every batch is
  * acknowledged, then closes (`done` resolves). stop() ends capture, processes what is
  * queued, flushes and waits at most `drainMs` for acknowledgements; what is not acknowledged
@@ -39,8 +45,9 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { PacketSource, SourceKind } from '../capture/source';
 import type { ProbeSource } from '../config/probe';
 import { ProbeError, SourceError, isLigError } from '../errors';
-import type { TaskList } from '../gen/lig/v1/ingest';
+import type { Event, TaskList } from '../gen/lig/v1/ingest';
 import { MatchedCccSource, makeAgentSource, sourceKindOf, type AgentSourceOptions } from './agent-source';
+import type { AppStageOptions } from './app-stage';
 import { identityUdpPorts, type IdentityOptions } from './identity/stage';
 import { formatAgentStatus, type AgentState, type AgentStats } from './agent-status';
 import { ProbeClient, type ProbeClientOptions, type ProbeLog, type ProbeStats } from './client';
@@ -75,6 +82,8 @@ export interface ProbeAgentOptions {
   sourceOptions?: Omit<AgentSourceOptions, 'tasks' | 'identityUdpPorts'>;
   /** Identity tracking: RADIUS accounting ports, DHCP, session limit (config `identity`). */
   identity?: IdentityOptions;
+  /** Application analysers, e-mail targets, flow summaries: protocols and limits (config `applications`). */
+  applications?: Partial<AppStageOptions>;
   softwareVersion?: string;
   /** Where the agent and its client report; never targets, task contents or key material. */
   log?: ProbeLog;
@@ -97,6 +106,16 @@ export interface AgentEnd {
 }
 
 const quiet: ProbeLog = () => undefined;
+const NO_EVENTS: readonly Event[] = Object.freeze([]);
+
+/** Bytes an event brings to the spool, roughly, for pacing. */
+function eventBytes(e: Event | undefined): number {
+  if (e === undefined) return 0;
+  const k = e.kind;
+  if (k?.$case === 'packet') return k.packet.data.length + EVENT_OVERHEAD_BYTES;
+  if (k?.$case === 'iri') return k.iri.content.length + EVENT_OVERHEAD_BYTES * 4;
+  return EVENT_OVERHEAD_BYTES * 2;
+}
 
 function describe(e: unknown): string {
   return isLigError(e) ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e);
@@ -124,7 +143,7 @@ export class ProbeAgent extends EventEmitter {
     private readonly opts: ProbeAgentOptions,
   ) {
     super();
-    this.pipeline = new PacketPipeline([], { identity: opts.identity });
+    this.pipeline = new PacketPipeline([], { identity: opts.identity, applications: opts.applications });
     this.log = opts.log ?? quiet;
     this.sourceKind = sourceKindOf(opts.source);
     this.state = this.sourceKind === 'pcap' ? 'waiting-for-tasks' : 'starting';
@@ -250,6 +269,8 @@ export class ProbeAgent extends EventEmitter {
     } catch (e) {
       failure = e;
     }
+    this.pipeline.endFlows();
+    this.submitAppEvents();
     this.emit('ended');
     const stopped = this.stopping.signal.aborted;
     if (failure !== undefined) {
@@ -291,15 +312,18 @@ export class ProbeAgent extends EventEmitter {
       for (const f of frames) {
         const event = this.pipeline.process(f);
         if (this.pipeline.identityEventsPending > 0) this.submitIdentityEvents();
-        if (event === undefined) continue;
-        if (pace && event.kind?.$case === 'packet') {
-          sinceCheck += event.kind.packet.data.length + EVENT_OVERHEAD_BYTES;
+        const after = this.pipeline.appEventsPending > 0 ? this.pipeline.takeAppEvents() : NO_EVENTS;
+        if (event === undefined && after.length === 0) continue;
+        if (pace) {
+          sinceCheck += eventBytes(event);
+          for (const e of after) sinceCheck += eventBytes(e);
           if (sinceCheck >= PACING_CHECK_BYTES) {
             sinceCheck = 0;
             await this.roomInSpool();
           }
         }
-        if (this.client.submit(event)) this.submitted++;
+        if (event !== undefined && this.client.submit(event)) this.submitted++;
+        for (const e of after) if (this.client.submit(e)) this.submitted++;
       }
       sinceTurn += frames.length;
       if (sinceTurn >= FRAMES_PER_TURN) {
@@ -373,9 +397,14 @@ export class ProbeAgent extends EventEmitter {
 
   // --- task lists ----------------------------------------------------------------------------
 
-  /** Submits the identity events the pipeline made, in order. */
+  /** Submits the identity events the pipeline made (and those capture time made due), in order. */
   private submitIdentityEvents(): void {
     for (const e of this.pipeline.takeIdentityEvents()) if (this.client.submit(e)) this.submitted++;
+  }
+
+  /** Submits the events that follow the last frame's own, in order. */
+  private submitAppEvents(): void {
+    for (const e of this.pipeline.takeAppEvents()) if (this.client.submit(e)) this.submitted++;
   }
 
   private applyTasks(list: TaskList): void {
@@ -392,7 +421,9 @@ export class ProbeAgent extends EventEmitter {
     const id = table.identityStats;
     if (id.tasks > 0) this.log('info', `${id.tasks} username or MAC task(s) are matched by the addresses of their RADIUS and DHCP sessions (${this.pipeline.tracker.size} open session(s) known)`);
     const emails = list.tasks.reduce((n, t) => n + (t.targets ?? []).filter((x) => x.kind?.$case === 'email').length, 0);
-    if (emails > 0) this.log('warn', `${emails} e-mail target(s) cannot be matched by address and are not intercepted by this probe`);
+    if (emails > 0) this.log('info', `${emails} e-mail target(s): every subscriber's SMTP, POP3 and IMAP on the mail ports is read for them`);
+    const refused = this.pipeline.emailTargetsRefused;
+    if (refused > 0) this.log('warn', `${refused} e-mail target(s) of the task list are not an address and are not matched`);
     if (this.src && this.state === 'capturing') this.updateFilter(list);
     this.emit('tasks', list);
   }

@@ -31,9 +31,10 @@
  *
  * Fields: the analyser's (see src/probe/app/*.ts) and the flow's: `client`, `clientPort`,
  * `server`, `serverPort` (addresses as text, ports in decimal; the client is the end that
- * opened the flow) and `transport` ("tcp"/"udp"). An event must fit a batch: values are cut
- * (the longest first, counted) past MAX_IRI_FIELDS_BYTES and content past MAX_IRI_CONTENT_BYTES
- * (field contentTruncated "true", counted).
+ * opened the flow) and `transport` ("tcp"/"udp"). An event must fit a batch: the analysers keep
+ * at most MAX_IRI_CONTENT_BYTES of a message (contentTruncated "true" when it was longer), values
+ * are cut (the longest first, counted) past MAX_IRI_FIELDS_BYTES, and content is cut further when
+ * the fields leave it less room (contentTruncated "true", counted).
  */
 import type { DecodedPacket } from '../capture/decode';
 import { headerLength } from '../capture/packet-headers';
@@ -44,7 +45,6 @@ import { APP_PROTOCOLS, STREAM_ANALYSERS } from './app/index';
 import { type PacketSkip, flowPacket } from './app/packet';
 import type { AppEvent } from './app/types';
 import { DEFAULT_SUMMARY_INTERVAL_US, FlowSummaries, type FlowSummaryCounters, MAX_SUMMARY_FLOWS, SUMMARY_SWEEP_US } from './flow-summary';
-import { MAX_EVENT_BYTES } from './spool';
 
 /** The mail protocols read for e-mail targets. */
 export const MAIL_PROTOCOLS: readonly string[] = Object.freeze(['smtp', 'pop3', 'imap']);
@@ -52,10 +52,13 @@ export const MAIL_PROTOCOLS: readonly string[] = Object.freeze(['smtp', 'pop3', 
 export const MAIL_PORTS: ReadonlySet<number> = new Set(STREAM_ANALYSERS.filter((s) => MAIL_PROTOCOLS.includes(s.protocol)).flatMap((s) => s.ports));
 /** Mail flows of every subscriber followed at once for e-mail targets, unless told. */
 export const MAX_MAIL_WATCH_FLOWS = 1024;
-/** Octets of one message kept by those flows' analysers, unless told (bounds their memory with the flows). */
-export const MAX_MAIL_WATCH_CONTENT_BYTES = 2 * 1024 * 1024;
-/** Most octets of a message an IriEvent carries: the EmailCC made of it must fit a journal record. */
+/**
+ * Most octets of a message an IriEvent carries (the EmailCC made of it must fit a journal
+ * record), and so the most an analyser keeps of one: what is past it is never sent.
+ */
 export const MAX_IRI_CONTENT_BYTES = 60 * 1024;
+/** Most octets an IriEvent's encoding takes: within a batch's room for one event (spool.ts MAX_EVENT_BYTES). */
+export const MAX_IRI_EVENT_BYTES = 63 * 1024;
 /** Most octets all of an IriEvent's fields may take (their values are cut past it). */
 export const MAX_IRI_FIELDS_BYTES = 16 * 1024;
 
@@ -64,9 +67,8 @@ export interface AppStageOptions {
   protocols: readonly string[] | undefined;
   /** Flows of matched traffic followed at once. */
   maxFlows: number;
-  /** Mail flows followed at once for e-mail targets, and the octets of a message they keep. */
+  /** Mail flows followed at once for e-mail targets. */
   mailFlows: number;
-  mailContentBytes: number;
   /** Flows summarised at once for IRI-only tasks in a summary mode. */
   summaryFlows: number;
   /** How the local part of an e-mail target compares (see the file comment). */
@@ -77,7 +79,6 @@ export const DEFAULT_APP_STAGE_OPTIONS: Readonly<AppStageOptions> = Object.freez
   protocols: undefined,
   maxFlows: MAX_FLOWS,
   mailFlows: MAX_MAIL_WATCH_FLOWS,
-  mailContentBytes: MAX_MAIL_WATCH_CONTENT_BYTES,
   summaryFlows: MAX_SUMMARY_FLOWS,
   emailLocalPart: 'exact' as const,
 });
@@ -162,12 +163,9 @@ export class AppStage {
   constructor(options: Partial<AppStageOptions> = {}) {
     const o = (this.options = { ...DEFAULT_APP_STAGE_OPTIONS, ...options });
     const protocols = o.protocols ?? APP_PROTOCOLS;
-    this.table = new FlowTable<Tag>((f, e) => this.onEvent(f, e), { maxFlows: o.maxFlows, protocols });
-    this.mail = new FlowTable<Tag>((f, e) => this.onEvent(f, e), {
-      maxFlows: o.mailFlows,
-      protocols: protocols.filter((p) => MAIL_PROTOCOLS.includes(p)),
-      analyser: { maxContentBytes: o.mailContentBytes },
-    });
+    const analyser = { maxContentBytes: MAX_IRI_CONTENT_BYTES };
+    this.table = new FlowTable<Tag>((f, e) => this.onEvent(f, e), { maxFlows: o.maxFlows, protocols, analyser });
+    this.mail = new FlowTable<Tag>((f, e) => this.onEvent(f, e), { maxFlows: o.mailFlows, protocols: protocols.filter((p) => MAIL_PROTOCOLS.includes(p)), analyser });
     this.summaries = new FlowSummaries({ maxFlows: o.summaryFlows });
   }
 
@@ -347,7 +345,7 @@ export class AppStage {
     if (this.fitFields(fields)) this.c.fieldsCut++;
     let data = content;
     const overhead = EVENT_OVERHEAD_BYTES + utf8Bytes(e.protocol) + matches.reduce((n, m) => n + MATCH_OVERHEAD_BYTES + utf8Bytes(m.sessionKey), 0);
-    const room = Math.min(MAX_IRI_CONTENT_BYTES, MAX_EVENT_BYTES - overhead - fieldsSize(fields) - 32);
+    const room = Math.min(MAX_IRI_CONTENT_BYTES, MAX_IRI_EVENT_BYTES - overhead - fieldsSize(fields));
     if (data && data.length > room) {
       data = data.subarray(0, room);
       fields.contentTruncated = 'true';

@@ -9,11 +9,14 @@
  * removed ends its summaries; events are cut to fit a batch.
  */
 import { strict as assert } from 'node:assert';
+import { stringify } from 'yaml';
 import type { Frame } from '../../src/capture/frame';
+import { ConfigErrors, parseProbeConfig } from '../../src/config';
 import { LINKTYPE } from '../../src/capture/pcap-format';
 import { Direction, type Event, FlowSummary_Trigger, type IriEvent, ReportMode, type Task, Task_Type } from '../../src/gen/lig/v1/ingest';
 import { MAIL_CONTENT_FIELDS } from '../../src/probe/app/mail';
-import { MAX_IRI_CONTENT_BYTES, emailKey } from '../../src/probe/app-stage';
+import { MAX_IRI_CONTENT_BYTES, MAX_IRI_EVENT_BYTES, emailKey } from '../../src/probe/app-stage';
+import { formatAgentStatus } from '../../src/probe/agent-status';
 import { PacketPipeline, type PipelineOptions } from '../../src/probe/pipeline';
 import { MAX_EVENT_BYTES } from '../../src/probe/spool';
 import { Event as EventCodec } from '../../src/gen/lig/v1/ingest';
@@ -290,6 +293,36 @@ describe('probe application stage', () => {
     assert.ok(got2.every((i) => i.content.length === 0 && !('subject' in i.fields)), 'an IRI-only e-mail task');
   });
 
+  it('the status line counts what the stage did, with no address, no task and no content', () => {
+    const p = pipeline([
+      task(1, Task_Type.TYPE_CONTENT, [emailTarget('watched@example.org')]),
+      task(2, Task_Type.TYPE_IRI_ONLY, [ipTarget(TARGET)], { reportMode: ReportMode.REPORT_MODE_BOTH }),
+    ]);
+    run(p, [...web(), ...smtp(OTHER, [{ from: 'other@example.net', to: ['watched@example.org'] }])], true);
+    const line = formatAgentStatus({
+      ...p.counters(),
+      state: 'capturing',
+      sourceKind: 'pcap',
+      source: undefined,
+      ccc: undefined,
+      eventsSubmitted: 0,
+      eventsDropped: 0,
+      dropped: { spoolFull: 0, oversize: 0, invalid: 0, spoolFailed: 0, closed: 0 },
+      batchesAcked: 0n,
+      unackedBatches: 0n,
+      connected: true,
+      tasks: 2,
+      taskListVersion: 1n,
+    });
+    const app = line.slice(line.indexOf('applications: '));
+    const mailPackets = smtp(OTHER, [{ from: 'x@y.z', to: ['watched@example.org'] }]).length;
+    assert.equal(
+      app,
+      `applications: 3 IRI events (1 by e-mail target, 2 IRI-only), 0 flows read, ${mailPackets} mail packets read for e-mail targets, ${web().length} header-only packets, 2 flow summaries (0 flows summarised)`,
+    );
+    for (const secret of ['10.0.0', '198.51', 'watched', 'example', 'search', 'Secret']) assert.ok(!line.includes(secret), secret);
+  });
+
   it('a task both by address and by e-mail gets one IriEvent per message', () => {
     const p = pipeline([task(8, Task_Type.TYPE_CONTENT, [ipTarget(TARGET), emailTarget('friend@example.com')])]);
     const got = iris(run(p, smtp(TARGET, [{ from: 'me@example.net', to: ['friend@example.com'] }]), true));
@@ -305,7 +338,7 @@ describe('probe application stage', () => {
     assert.equal(p.emailTargetsRefused, 1);
   });
 
-  it('a long message: the IriEvent is cut to fit a batch, and says so', () => {
+  it('a long message, a long envelope: the IriEvent is cut to fit a batch, and says so', () => {
     const p = pipeline([task(1, Task_Type.TYPE_CONTENT, [ipTarget(TARGET)])]);
     const c = new Conn(TARGET, 42000, MAIL, 25);
     const line = `${'x'.repeat(998)}\r\n`;
@@ -314,15 +347,25 @@ describe('probe application stage', () => {
       [true, crlf('HELO pc', 'MAIL FROM:<me@example.net>', 'RCPT TO:<you@example.org>', 'DATA')],
       [false, crlf('250 hi', '250 OK', '250 OK', '354 go')],
     ];
-    for (let i = 0; i < 100; i++) turns.push([true, line.repeat(1)]);
+    for (let i = 0; i < 100; i++) turns.push([true, line]);
+    turns.push([true, crlf('.')], [false, crlf('250 queued')]);
+    // The next message has 200 recipients of 80 characters: its fields leave the content less room.
+    const many = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(70, 'r')}@example.org`);
+    turns.push([true, crlf('MAIL FROM:<me@example.net>', ...many.map((r) => `RCPT TO:<${r}>`), 'DATA')], [false, crlf('250 OK', ...many.map(() => '250 OK'), '354 go')]);
+    for (let i = 0; i < 100; i++) turns.push([true, line]);
     turns.push([true, crlf('.')], [false, crlf('250 queued')]);
     const got = iris(run(p, [...c.open(), ...c.talk(turns)], true));
-    assert.equal(got.length, 1);
-    assert.equal(got[0]!.content.length, MAX_IRI_CONTENT_BYTES);
+    assert.equal(got.length, 2);
+    assert.equal(got[0]!.content.length, MAX_IRI_CONTENT_BYTES, 'what the analyser kept');
     assert.equal(got[0]!.fields.contentTruncated, 'true');
     assert.equal(got[0]!.fields.size, String(100 * line.length));
-    const ev: Event = { timeUs: 1n, kind: { $case: 'iri', iri: got[0]! } };
-    assert.ok(EventCodec.encode(ev).finish().length <= MAX_EVENT_BYTES);
+    assert.ok(got[1]!.content.length < MAX_IRI_CONTENT_BYTES && got[1]!.content.length > 30_000);
+    assert.equal(got[1]!.fields.contentTruncated, 'true');
+    assert.equal(got[1]!.fields.recipientCount, '200');
+    assert.ok(got[1]!.fields.recipients!.length < many.join(',').length);
+    assert.ok(MAX_IRI_EVENT_BYTES <= MAX_EVENT_BYTES);
+    for (const i of got) assert.ok(EventCodec.encode({ timeUs: BigInt(T0), kind: { $case: 'iri', iri: i } }).finish().length <= MAX_IRI_EVENT_BYTES);
+    assert.equal(p.counters().app.fieldsCut, 1);
     assert.equal(p.counters().app.contentCut, 1);
   });
 
@@ -346,5 +389,28 @@ describe('probe application stage', () => {
     // The flow's tasks are those of its latest packet, still in the list: none once task 2 is gone.
     p.applyTaskList({ version: 2n, tasks: [task(9, Task_Type.TYPE_CONTENT, [ipTarget(OTHER)])], sessions: [] });
     assert.deepEqual(run(p, [udp(TARGET, '192.0.2.53', 53000, 53, query)], true), []);
+  });
+
+  it('the config\'s applications section: defaults, values, and one precise message per wrong field', () => {
+    const base = { name: 'probe-1', mediator: { address: 'm.example:50051', tls: { ca: 'ca.pem', cert: 'p.pem', key: 'p.key' } }, source: 'pcap:t.pcap' };
+    assert.equal(parseProbeConfig(stringify(base)).applications, undefined);
+    assert.deepEqual(parseProbeConfig(stringify({ ...base, applications: {} })).applications, {
+      protocols: ['http', 'tls', 'smtp', 'pop3', 'imap', 'xmpp', 'bittorrent', 'dns'],
+      maxFlows: 16384,
+      mailFlows: 1024,
+      summaryFlows: 16384,
+      emailLocalPart: 'exact',
+    });
+    const c = parseProbeConfig(stringify({ ...base, applications: { protocols: ['dns', 'smtp'], mailFlows: 10, emailLocalPart: 'insensitive' } }));
+    assert.deepEqual([c.applications?.protocols, c.applications?.mailFlows, c.applications?.emailLocalPart], [['dns', 'smtp'], 10, 'insensitive']);
+    assert.throws(
+      () => parseProbeConfig(stringify({ ...base, applications: { protocols: ['htp', 'dns', 'dns'], maxFlow: 5, summaryFlows: 0, emailLocalPart: 'lower' } })),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigErrors);
+        const text = e.errors.map((x) => `${x.path}: ${x.message}`).join('\n');
+        for (const want of [/protocols\[0\].*did you mean "http"/, /protocols\[2\].*repeats/, /maxFlow\b.*maxFlows/, /summaryFlows.*at least 1|summaryFlows.*from 1/, /emailLocalPart.*"exact" or "insensitive"/]) assert.match(text, want);
+        return true;
+      },
+    );
   });
 });
