@@ -6,7 +6,8 @@
  * What the LEMF stored is held against the capture itself, read independently here (lig's
  * pcap reader for the file, Ethernet and IPv4 headers read by hand): every packet of the
  * target delivered exactly once as IPCC, byte for byte, in the right direction, numbered
- * without a gap, and not one packet of anyone else. The stored streams are decoded by the
+ * without a gap, and not one packet of anyone else; the application IRI (DNS, HTTP, TLS) is
+ * what tshark finds in the target's traffic. The stored streams are decoded by the
  * etsi-oracle. Then `lig demo` itself, probes that must be refused, and two probes with
  * different intercepts that never learn each other's targets. Waits on events only.
  */
@@ -26,6 +27,7 @@ import { Mediator } from '../../src/mediation/mediator';
 import { makeForeignPki, makeTestPki, type PemPaths, type TestPki } from '../../src/pki';
 import { ProbeAgent } from '../../src/probe/agent';
 import { ProbeClient } from '../../src/probe/client';
+import { expectedAppReports, requireTshark, storedAppReports } from '../helpers/app-reports';
 import { find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
 import { stored } from './mediator-helpers';
 
@@ -182,9 +184,13 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
     const summary = await s.lemf.close();
     mediator = lemf = undefined;
 
-    // the LEMF's own checks
+    // the LEMF's own checks; the IRI are the application reports of the target's DNS, HTTP and TLS, as tshark sees them
+    requireTshark(this);
+    const apps = expectedAppReports(bundledCapture(), DEMO_TARGET);
+    assert.ok(apps.length >= 5, 'the capture holds the target\'s DNS, HTTP and TLS');
+    assert.deepEqual(storedAppReports(s.out), apps);
     assert.deepEqual(Object.keys(summary.records), [liid]);
-    assert.deepEqual(summary.records[liid], { iri: 0, cc: want.length, ccPackets: want.length });
+    assert.deepEqual(summary.records[liid], { iri: apps.length, cc: want.length, ccPackets: want.length });
     assert.deepEqual([summary.gaps.count, summary.missing, summary.duplicates, summary.decodeErrors, summary.truncated], [0, 0, 0, 0, 0]);
 
     // hi3.ber as received: record k is the target's k-th packet, numbered k, in one CIN
@@ -205,7 +211,9 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
       const ip = Buffer.from(r.data!);
       assert.ok(dotted(ip, 12) === DEMO_TARGET || dotted(ip, 16) === DEMO_TARGET, 'a packet of another subscriber was delivered');
     }
-    assert.deepEqual(stored(s.out, 'hi2'), [], 'a content intercept sends nothing on HI2 but keep-alives');
+    const iri = stored(s.out, 'hi2');
+    assert.equal(iri.length, apps.length, 'HI2: the application reports (and keep-alives)');
+    assert.deepEqual(iri.map((r) => [r.liid, r.cin, r.seq]), apps.map((_, k) => [liid, cc[0]!.cin, k]), 'in the CC\'s communication, numbered without a gap');
     const ccFiles = fs.readdirSync(path.join(s.out, 'cc'));
     assert.deepEqual(ccFiles, [`${liidFileName(Buffer.from(liid))}.pcap`]);
     const pcap = parseCaptureFile(fs.readFileSync(path.join(s.out, 'cc', ccFiles[0]!))).packets;
@@ -226,10 +234,12 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
     assert.deepEqual(packets, want.map((w) => w.ip.toString('hex')));
     const r2 = await oracleDecode(this, path.join(s.out, RAW_FILES.hi2));
     assert.ok(r2.ok, r2.stderr);
-    assert.ok(parseXer(r2.xer).length > 0, 'hi2.ber holds the keep-alives');
+    assert.ok(parseXer(r2.xer).length > apps.length, 'hi2.ber holds the reports and the keep-alives');
   });
 
-  it('lig demo --out DIR: prints what the agency received, and leaves the files it names', async () => {
+  it('lig demo --out DIR: prints what the agency received, and leaves the files it names', async function () {
+    requireTshark(this);
+    const apps = expectedAppReports(bundledCapture(), DEMO_TARGET);
     const want = expectedFor(capture.packets, DEMO_TARGET);
     const bytes = want.reduce((n, w) => n + w.ip.length, 0);
     const out = path.join(tmp, 'demo-out');
@@ -242,8 +252,8 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
       assert.equal(code, 0, `${text}\n${errs.join('\n')}`);
       assert.deepEqual(errs, [], 'no warnings');
       assert.match(text, new RegExp(`${capture.frames} frames`));
-      assert.match(text, new RegExp(`${want.length} packets of the target ${DEMO_TARGET.replace(/\./g, '\\.')} matched; ${want.length} events sent, none dropped`));
-      assert.ok(text.includes(`LIID ${DEMO_LIID}: 0 IRI, ${want.length} CC records (${want.length} packets, ${bytes.toLocaleString('en-US')} bytes of IP packets)`), text);
+      assert.match(text, new RegExp(`${want.length} packets of the target ${DEMO_TARGET.replace(/\./g, '\\.')} matched; ${want.length + apps.length} events sent, none dropped`));
+      assert.ok(text.includes(`LIID ${DEMO_LIID}: ${apps.length} IRI, ${want.length} CC records (${want.length} packets, ${bytes.toLocaleString('en-US')} bytes of IP packets)`), text);
       assert.ok(text.includes('sequence checks: 0 gaps (0 numbers missing), 0 duplicates, 0 decode errors'), text);
       assert.ok(text.includes(`next: lig decode ${path.join(out, 'hi3.ber')}`), text);
       assert.match(lines[lines.length - 1]!, /^every record the probe sent reached the agency, once and in order/);
@@ -255,7 +265,8 @@ describe('pipeline: the demo capture through probe, gRPC (mTLS), mediator, journ
       assert.deepEqual(cc.map((r) => r.seq), want.map((_, k) => k));
       assert.deepEqual(cc.map((r) => Buffer.from(r.data!).toString('hex')), want.map((w) => w.ip.toString('hex')));
       const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-      assert.deepEqual(summary.records, { [DEMO_LIID]: { iri: 0, cc: want.length, ccPackets: want.length } });
+      assert.deepEqual(summary.records, { [DEMO_LIID]: { iri: apps.length, cc: want.length, ccPackets: want.length } });
+      assert.deepEqual(storedAppReports(out), apps);
       assert.equal(summary.duplicates, 0);
     }
   });
