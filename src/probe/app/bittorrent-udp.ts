@@ -24,7 +24,8 @@
  */
 import { type BDict, bdict, bstr, decodeBencode } from './bencode';
 import { hex, peerClient } from './bittorrent';
-import { ipv6Text, newCounters } from './text';
+import { formatAddress } from '../../capture/targets';
+import { newCounters } from './text';
 import type { AppCounters, AppEvent, DatagramAnalyser, FlowSide } from './types';
 
 /** Most peers listed in a `peers` field (`peerCount` still counts them all). */
@@ -64,7 +65,7 @@ function compactPeers(list: Uint8Array[], addrLen: 4 | 16): string[] {
   for (const p of list) {
     for (let o = 0; o + addrLen + 2 <= p.length && out.length < MAX_REPORTED_PEERS; o += addrLen + 2) {
       const port = (p[o + addrLen]! << 8) | p[o + addrLen + 1]!;
-      out.push(addrLen === 4 ? `${p[o]}.${p[o + 1]}.${p[o + 2]}.${p[o + 3]}:${port}` : `[${ipv6Text(p.subarray(o, o + 16))}]:${port}`);
+      out.push(addrLen === 4 ? `${p[o]}.${p[o + 1]}.${p[o + 2]}.${p[o + 3]}:${port}` : `[${formatAddress(p.subarray(o, o + 16))}]:${port}`);
     }
   }
   return out;

@@ -5,7 +5,7 @@
  * a loop or a chain cannot run on; a name is at most 255 octets; at most MAX_DNS_RECORDS
  * records per section are decoded. Malformed input yields undefined, never a throw.
  */
-import { ipv6Text } from './text';
+import { formatAddress } from '../../capture/targets';
 
 /** Compression pointers followed in one name before it is declared malformed. */
 export const MAX_DNS_POINTERS = 32;
@@ -150,7 +150,7 @@ function rdata(msg: Uint8Array, type: number, off: number, len: number): string 
     case 1:
       return len === 4 ? `${msg[off]}.${msg[off + 1]}.${msg[off + 2]}.${msg[off + 3]}` : undefined;
     case 28:
-      return len === 16 ? ipv6Text(msg.subarray(off, off + 16)) : undefined;
+      return len === 16 ? formatAddress(msg.subarray(off, off + 16)) : undefined;
     case 2:
     case 5:
     case 12:

@@ -162,25 +162,3 @@ export function saslPlainUser(b64: string): string | undefined {
   return user === '' ? undefined : user;
 }
 
-/** An IPv6 address in the RFC 5952 text form. */
-export function ipv6Text(a: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((a[i]! << 8) | a[i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const h = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  return best < 0 ? h(words) : `${h(words.slice(0, best))}::${h(words.slice(best + bestLen))}`;
-}
