@@ -15,10 +15,20 @@
  *    the first copy that arrived of that position; never holds more than its wait limits; and
  *    keeps the budget equal to what it holds;
  * 4. the flow table never throws, never holds more flows than allowed or more out-of-order
- *    bytes than its budget (plus one segment), and releases everything on endAll.
+ *    bytes than its budget (plus one segment), and releases everything on endAll;
+ * 5. pipeline: IPv4 frames drawn from the input go through the probe's PacketPipeline (a
+ *    content task and an IRI-only task on one address, an e-mail target): it never throws;
+ *    every event fits a batch; IRI-only tasks get packet headers only (headerLength of the
+ *    packet), no content and no content field; summaries carry headers only; nothing of the
+ *    other subscribers but mail events for the e-mail task; the flows stay within bounds.
  * An input is a session: records of <side: 1 octet, low bit><length: 1 octet><bytes>.
  */
+import { headerLength } from '../src/capture/packet-headers';
+import { LINKTYPE } from '../src/capture/pcap-format';
+import { Event, ReportMode, type Task, Task_Type } from '../src/gen/lig/v1/ingest';
+import { MAX_IRI_EVENT_BYTES } from '../src/probe/app-stage';
 import { parseDnsMessage } from '../src/probe/app/dns-message';
+import { PacketPipeline } from '../src/probe/pipeline';
 import { FlowTable } from '../src/probe/app/flow-table';
 import { APP_CONTENT_FIELDS, APP_FIELDS, DATAGRAM_ANALYSERS, STREAM_ANALYSERS, type StreamSpec } from '../src/probe/app/index';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpReassembler, newReassemblyCounters } from '../src/probe/app/tcp-reassembly';
@@ -242,6 +252,110 @@ function checkFlows(input: Uint8Array): string | undefined {
   return t.size === 0 && left.bufferedBytes === 0 && left.contentBytes === 0 ? undefined : `endAll left ${t.size} flows, ${left.bufferedBytes} + ${left.contentBytes} octets`;
 }
 
+const PIPELINE_TASKS: Task[] = [
+  { taskId: 1n, type: Task_Type.TYPE_CONTENT, targets: [{ kind: { $case: 'ip', ip: { address: Buffer.from([10, 0, 0, 1]), prefixLength: 32 } } }] },
+  { taskId: 2n, type: Task_Type.TYPE_IRI_ONLY, reportMode: ReportMode.REPORT_MODE_BOTH, summaryIntervalSeconds: 2, targets: [{ kind: { $case: 'ip', ip: { address: Buffer.from([10, 0, 0, 1]), prefixLength: 32 } } }] },
+  { taskId: 3n, type: Task_Type.TYPE_CONTENT, targets: [{ kind: { $case: 'email', email: 'x@example.org' } }] },
+];
+
+/** An Ethernet frame with an IPv4 packet (20-octet header) carrying a TCP or UDP segment. */
+function ipv4Frame(src: Uint8Array, dst: Uint8Array, sport: number, dport: number, udp: boolean, seq: number, flags: number, payload: Uint8Array): Buffer {
+  const l4 = Buffer.alloc(udp ? 8 : 20);
+  l4.writeUInt16BE(sport, 0);
+  l4.writeUInt16BE(dport, 2);
+  if (udp) l4.writeUInt16BE(8 + payload.length, 4);
+  else {
+    l4.writeUInt32BE(seq >>> 0, 4);
+    l4[12] = 0x50;
+    l4[13] = flags;
+  }
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(20 + l4.length + payload.length, 2);
+  ip[8] = 64;
+  ip[9] = udp ? 17 : 6;
+  ip.set(src, 12);
+  ip.set(dst, 16);
+  return Buffer.concat([Buffer.alloc(12, 2), Buffer.from([8, 0]), ip, l4, payload]);
+}
+
+/** A submission by another subscriber to the e-mail target, turn by turn (true: from the client). */
+const MAIL_TURNS: [boolean, string][] = [
+  [false, '220 mail\r\n'],
+  [true, 'EHLO pc\r\n'],
+  [false, '250 mail\r\n'],
+  [true, 'MAIL FROM:<a@b.c>\r\nRCPT TO:<x@example.org>\r\nDATA\r\n'],
+  [false, '250 OK\r\n250 OK\r\n354 go\r\n'],
+  [true, 'Subject: s\r\n\r\nbody\r\n.\r\n'],
+  [false, '250 queued\r\n'],
+];
+/** What the pipeline's packets carry: the mail session first, then every analyser's sessions. */
+const PIPELINE_PAYLOADS: Buffer[] = [
+  ...MAIL_TURNS.map(([, d]) => Buffer.from(d, 'latin1')),
+  ...Object.values(SESSIONS).flatMap((s) => s.flatMap((c) => c.map(([, d]) => (typeof d === 'string' ? Buffer.from(d, 'latin1') : Buffer.from(d))))),
+];
+/** A pipeline input: that mail session of 10.0.0.2 to port 587, in order (see checkPipeline for the record layout). */
+const PIPELINE_SEED = Uint8Array.from(MAIL_TURNS.flatMap(([fromClient], i) => [fromClient ? 0x02 : 0x03, 0x01, i, 0x80, 66, 0]));
+
+/** The probe's pipeline on frames drawn from the input: content never reaches the IRI-only task. */
+function checkPipeline(input: Uint8Array): string | undefined {
+  const p = new PacketPipeline(PIPELINE_TASKS, { applications: { maxFlows: 4, mailFlows: 2, summaryFlows: 3 } });
+  const payloads = PIPELINE_PAYLOADS;
+  const next = new Map<string, number>();
+  const events: Event[] = [];
+  const ips = new Map<Event, Uint8Array>();
+  for (let o = 0; o + 6 <= input.length; o += 6) {
+    const v = input.subarray(o, o + 6);
+    const fromA = (v[0]! & 1) === 0;
+    const pa = [80, 587, 6881, 53, 5222, 443][v[1]! % 6]!;
+    const pb = 40000 + (v[1]! >> 4);
+    const pl = payloads[v[2]! % payloads.length]!;
+    const data = v[3]! < 128 ? pl : pl.subarray(0, v[3]! % (pl.length + 1));
+    const server = Uint8Array.of(192, 0, 2, 1 + (v[0]! >> 6));
+    const client = Uint8Array.of(10, 0, 0, 1 + ((v[0]! >> 1) & 1));
+    const key = `${v[0]! & 0xc3},${v[1]},${fromA}`;
+    const seq = v[5]! < 200 ? (next.get(key) ?? 0) : v[5]! * 16;
+    const flags = v[4]! < 64 ? v[4]! >> 1 : TCP_ACK;
+    next.set(key, (seq + data.length + (flags & (TCP_SYN | TCP_FIN) ? 1 : 0)) >>> 0);
+    const udp = v[4]! % 5 === 0;
+    const frame = fromA ? ipv4Frame(client, server, pb, pa, udp, seq, flags, data) : ipv4Frame(server, client, pa, pb, udp, seq, flags, data);
+    const t = 1_700_000_000_000_000 + o * 250_000;
+    const e = p.process({ ts: { seconds: Math.floor(t / 1e6), micros: t % 1e6 }, linktype: LINKTYPE.ETHERNET, data: frame, origLen: frame.length });
+    events.push(...p.takeIdentityEvents());
+    if (e) events.push(e);
+    const after = p.takeAppEvents();
+    events.push(...after);
+    for (const x of [e, ...after]) if (x?.kind?.$case === 'packet') ips.set(x, Buffer.from(frame.subarray(14)));
+    const c = p.counters().app;
+    if (c.flows.flows > 4 || c.mail.flows > 2 || c.summaries.flows > 3) return `flows beyond their bounds: ${c.flows.flows}, ${c.mail.flows}, ${c.summaries.flows}`;
+  }
+  p.endFlows();
+  events.push(...p.takeAppEvents());
+  const t = tally('pipeline');
+  for (const e of events) {
+    const k = e.kind!;
+    if (Event.encode(e).finish().length > MAX_IRI_EVENT_BYTES) return `a ${k.$case} event over the batch's room`;
+    const ms = k.$case === 'packet' ? k.packet.matches : k.$case === 'iri' ? k.iri.matches : k.$case === 'flowSummary' ? k.flowSummary.matches : [];
+    if (ms.length === 0) return `a ${k.$case} event without a match`;
+    const iriOnly = ms.some((m) => m.taskId === 2n);
+    t.add(`${k.$case}${iriOnly ? ' (IRI-only)' : ''}${ms.some((m) => m.taskId === 3n) ? ' (e-mail)' : ''}`);
+    if (iriOnly && ms.some((m) => m.taskId !== 2n)) return 'an IRI-only match shares an event with a content task';
+    if (k.$case === 'packet') {
+      const ip = ips.get(e)!;
+      if (iriOnly && !Buffer.from(k.packet.data).equals(ip.subarray(0, headerLength(ip)))) return 'an IRI-only packet event with more than the headers';
+      if (ms.some((m) => m.taskId === 3n)) return 'a packet for the e-mail task';
+    } else if (k.$case === 'flowSummary') {
+      if (headerLength(k.flowSummary.header) !== k.flowSummary.header.length) return 'a summary with more than headers';
+    } else if (k.$case === 'iri') {
+      const i = k.iri;
+      if (iriOnly && (i.content.length > 0 || Object.keys(i.fields).some((f) => f === 'contentTruncated' || APP_CONTENT_FIELDS[i.protocol]?.includes(f)))) return `IRI-only ${i.protocol} event with content: ${JSON.stringify(i.fields)}`;
+      if (i.fields.client !== '10.0.0.1' && i.fields.server !== '10.0.0.1' && ms.some((m) => m.taskId !== 3n)) return 'another subscriber\'s event for an address task';
+      if (ms.some((m) => m.taskId === 3n) && !['smtp', 'pop3', 'imap'].includes(i.protocol)) return `a ${i.protocol} event for the e-mail task`;
+    }
+  }
+  return undefined;
+}
+
 /** The datagram analysers and the DNS decoder; a datagram per record. */
 function checkDatagrams(input: Uint8Array): string | undefined {
   for (const [side, d] of decode(input)) {
@@ -278,6 +392,7 @@ export const appFuzz: FuzzScript = {
       { name: 'datagrams', seeds: DATAGRAM_SEEDS, next: () => mutate(rng.pick(DATAGRAM_SEEDS), rng, DATAGRAM_SEEDS, MUTATIONS), check: checkDatagrams },
       { name: 'reassembly', seeds: bytesSeeds, next: () => mutate(rng.pick(bytesSeeds), rng, bytesSeeds, anyOctets), check: checkReassembly, report: () => [`inputs with: ${tally('reassembly').toString()}`] },
       { name: 'flows', seeds: bytesSeeds, next: () => mutate(rng.pick(bytesSeeds), rng, bytesSeeds, anyOctets), check: checkFlows, report: () => [`inputs with: ${tally('flows').toString()}`] },
+      { name: 'pipeline', seeds: [PIPELINE_SEED, ...bytesSeeds], next: () => mutate(rng.pick([PIPELINE_SEED, ...bytesSeeds]), rng, [PIPELINE_SEED, ...bytesSeeds], anyOctets), check: checkPipeline, report: () => [`events: ${tally('pipeline').toString()}`] },
     );
     return fuzzers;
   },
