@@ -4,10 +4,9 @@
  * not yet confirmed by the agency), when the agency last confirmed records, the last error.
  * Through the admin API (admin-flags.ts); an auditor certificate may use it.
  */
-import { UsageError } from '../errors';
 import type { Agency } from '../gen/lig/v1/admin';
 import { ADMIN_FLAGS, withAdminClient } from './admin-flags';
-import { type FlagSpec, parseCommandFlags } from './args';
+import { type FlagSpec, parseSubcommandFlags } from './args';
 import type { Command } from './command';
 import { table, timeJson, timeText } from './table';
 
@@ -22,15 +21,7 @@ const SYNOPSIS = 'lig agency list [--json] [--admin HOST:PORT] (--certs DIR [--n
 export const command: Command = {
   summary: 'agencies and their delivery state, through the admin API (list)',
   run: async (argv, io) => {
-    const [sub, ...rest] = argv;
-    if (sub !== 'list') {
-      if (sub === '--help' || sub === 'help') {
-        io.out(`usage: ${SYNOPSIS}`);
-        return 0;
-      }
-      throw new UsageError(`${sub === undefined ? 'a subcommand is missing' : `unknown subcommand "${sub}"`}; usage: ${SYNOPSIS}`);
-    }
-    const p = parseCommandFlags(rest, FLAGS, SYNOPSIS, io.out);
+    const p = parseSubcommandFlags(argv, 'list', FLAGS, SYNOPSIS, io.out);
     if (!p) return 0;
     const agencies = await withAdminClient(p, (c) => c.listAgencies());
     if (p.flags.json === true) {

@@ -87,3 +87,19 @@ export function parseCommandFlags(
   if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"; usage: ${synopsis}`);
   return p;
 }
+
+/**
+ * The start of a command with one subcommand (`lig agency list`, `lig audit verify`): the
+ * flags after `name`, parsed as parseCommandFlags does; undefined when help was printed.
+ */
+export function parseSubcommandFlags(
+  argv: readonly string[], name: string, spec: Record<string, FlagSpec>, synopsis: string, out: (line: string) => void,
+): Parsed | undefined {
+  const [sub, ...rest] = argv;
+  if (sub === name) return parseCommandFlags(rest, spec, synopsis, out);
+  if (sub === '--help' || sub === 'help') {
+    out(`usage: ${synopsis}`);
+    return undefined;
+  }
+  throw new UsageError(`${sub === undefined ? 'a subcommand is missing' : `unknown subcommand "${sub}"`}; usage: ${synopsis}`);
+}

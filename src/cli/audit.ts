@@ -22,7 +22,7 @@ import { verifyAudit } from '../provisioning/audit-chain';
 import { verifyAuditFile } from '../provisioning/audit-log';
 import type { AuditAnchor, AuditVerifyResult } from '../provisioning/types';
 import { ADMIN_FLAGS, withAdminClient } from './admin-flags';
-import { type FlagSpec, parseCommandFlags, str } from './args';
+import { type FlagSpec, parseSubcommandFlags, str } from './args';
 import type { Command } from './command';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -37,15 +37,7 @@ const SYNOPSIS = 'lig audit verify [--file DATADIR/audit.log | --admin HOST:PORT
 export const command: Command = {
   summary: 'verify the audit log\'s hash chain, offline (--file) or through the admin API (verify)',
   run: async (argv, io) => {
-    const [sub, ...rest] = argv;
-    if (sub !== 'verify') {
-      if (sub === '--help' || sub === 'help') {
-        io.out(`usage: ${SYNOPSIS}`);
-        return 0;
-      }
-      throw new UsageError(`${sub === undefined ? 'a subcommand is missing' : `unknown subcommand "${sub}"`}; usage: ${SYNOPSIS}`);
-    }
-    const p = parseCommandFlags(rest, FLAGS, SYNOPSIS, io.out);
+    const p = parseSubcommandFlags(argv, 'verify', FLAGS, SYNOPSIS, io.out);
     if (!p) return 0;
     const file = str(p, 'file');
     let result: AuditVerifyResult;
