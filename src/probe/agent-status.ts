@@ -82,7 +82,7 @@ function applicationsPart(s: AgentStats): string | undefined {
   ].filter((x) => x !== '');
   const parts = [
     `${plural(a.iriEvents, 'IRI event')}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`,
-    `${plural(a.flows.flows + a.mail.flows, 'flow')} read`,
+    `${plural(a.flows.flows + a.mail.flows, 'flow')} open`,
   ];
   if (a.mail.packets > 0) parts.push(`${plural(a.mail.packets, 'mail packet')} read for e-mail targets`);
   if (malformed > 0) parts.push(`${malformed} malformed`);

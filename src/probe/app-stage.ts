@@ -204,8 +204,10 @@ export class AppStage {
     this.policies = policies;
     this.mixed = [...policies.values()].some((p) => !p.content);
     this.summaries.retain(intervals, out);
-    if (emails.size === 0 && this.emails.size > 0) this.mail.endAll(BigInt(nowUs));
+    const watched = this.emails.size > 0;
     this.emails = emails;
+    // No e-mail target left: the mail flows end, and what they held goes to no one.
+    if (emails.size === 0 && watched) this.mail.endAll(BigInt(nowUs));
     return refused;
   }
 

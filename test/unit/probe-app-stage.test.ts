@@ -318,9 +318,22 @@ describe('probe application stage', () => {
     const mailPackets = smtp(OTHER, [{ from: 'x@y.z', to: ['watched@example.org'] }]).length;
     assert.equal(
       app,
-      `applications: 3 IRI events (1 by e-mail target, 2 IRI-only), 0 flows read, ${mailPackets} mail packets read for e-mail targets, ${web().length} header-only packets, 2 flow summaries (0 flows summarised)`,
+      `applications: 3 IRI events (1 by e-mail target, 2 IRI-only), 0 flows open, ${mailPackets} mail packets read for e-mail targets, ${web().length} header-only packets, 2 flow summaries (0 flows summarised)`,
     );
     for (const secret of ['10.0.0', '198.51', 'watched', 'example', 'search', 'Secret']) assert.ok(!line.includes(secret), secret);
+  });
+
+  it('when the last e-mail target goes, mail of others is no longer read and what it held goes to no one', () => {
+    const p = pipeline([task(3, Task_Type.TYPE_CONTENT, [emailTarget('watched@example.org')])]);
+    const mail = smtp(OTHER, [{ from: 'other@example.net', to: ['watched@example.org'] }]);
+    const cut = mail.length - 6; // before the server's 250 for the message
+    assert.deepEqual(run(p, mail.slice(0, cut)), []);
+    assert.equal(p.counters().app.mail.flows, 1);
+    p.applyTaskList({ version: 2n, tasks: [task(3, Task_Type.TYPE_CONTENT, [ipTarget('192.0.2.99')])], sessions: [] });
+    assert.deepEqual(p.takeIdentityEvents(), []);
+    assert.deepEqual(run(p, mail.slice(cut), true), []);
+    assert.equal(p.counters().app.mail.flows, 0);
+    assert.equal(p.counters().app.mail.packets, cut);
   });
 
   it('a task both by address and by e-mail gets one IriEvent per message', () => {
