@@ -39,6 +39,7 @@
 import type { DecodedPacket } from '../capture/decode';
 import { headerLength } from '../capture/packet-headers';
 import { formatAddress } from '../capture/targets';
+import { ConfigError } from '../errors';
 import { Direction, type Event, type Match, ReportMode, type Task, Task_Type } from '../gen/lig/v1/ingest';
 import { type FlowInfo, FlowTable, type FlowTableCounters, MAX_FLOWS } from './app/flow-table';
 import { APP_PROTOCOLS, STREAM_ANALYSERS } from './app/index';
@@ -160,8 +161,15 @@ export class AppStage {
   private readonly skipped = Object.fromEntries(SKIPS.map((k) => [k, 0])) as Record<PacketSkip, number>;
   private readonly c = { iriEvents: 0, iriOnlyEvents: 0, emailMatches: 0, fieldsCut: 0, contentCut: 0, headerPackets: 0, withheldPackets: 0 };
 
+  /** Throws ConfigError (LIG_ERR_CONFIG) for an option out of range. */
   constructor(options: Partial<AppStageOptions> = {}) {
     const o = (this.options = { ...DEFAULT_APP_STAGE_OPTIONS, ...options });
+    for (const k of ['maxFlows', 'mailFlows', 'summaryFlows'] as const) {
+      if (!Number.isSafeInteger(o[k]) || o[k] < 1) throw new ConfigError(`applications.${k}`, `must be an integer of at least 1, got ${o[k]}`);
+    }
+    if (o.emailLocalPart !== 'exact' && o.emailLocalPart !== 'insensitive') throw new ConfigError('applications.emailLocalPart', 'must be "exact" or "insensitive"');
+    const unknown = (o.protocols ?? []).find((p) => !APP_PROTOCOLS.includes(p));
+    if (unknown !== undefined) throw new ConfigError('applications.protocols', `"${unknown}" is not one of ${APP_PROTOCOLS.join(', ')}`);
     const protocols = o.protocols ?? APP_PROTOCOLS;
     const analyser = { maxContentBytes: MAX_IRI_CONTENT_BYTES };
     this.table = new FlowTable<Tag>((f, e) => this.onEvent(f, e), { maxFlows: o.maxFlows, protocols, analyser });
@@ -176,8 +184,8 @@ export class AppStage {
 
   /**
    * Takes a new task list. Summaries of flows whose task no longer reports them are appended
-   * to `out` (REPORT_END); so are the pending events of mail flows when no e-mail target is left.
-   * Returns how many e-mail targets were refused (not an address).
+   * to `out` (REPORT_END). When no e-mail target is left, the mail flows end (what they held
+   * goes to no one). Returns how many e-mail targets were refused (not an address).
    */
   setTasks(tasks: readonly Task[], nowUs: number, out: Event[]): number {
     const policies = new Map<bigint, TaskPolicy>();

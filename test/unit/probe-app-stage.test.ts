@@ -12,6 +12,7 @@ import { strict as assert } from 'node:assert';
 import { stringify } from 'yaml';
 import type { Frame } from '../../src/capture/frame';
 import { ConfigErrors, parseProbeConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
 import { LINKTYPE } from '../../src/capture/pcap-format';
 import { Direction, type Event, FlowSummary_Trigger, type IriEvent, ReportMode, type Task, Task_Type } from '../../src/gen/lig/v1/ingest';
 import { MAIL_CONTENT_FIELDS } from '../../src/probe/app/mail';
@@ -402,6 +403,12 @@ describe('probe application stage', () => {
     // The flow's tasks are those of its latest packet, still in the list: none once task 2 is gone.
     p.applyTaskList({ version: 2n, tasks: [task(9, Task_Type.TYPE_CONTENT, [ipTarget(OTHER)])], sessions: [] });
     assert.deepEqual(run(p, [udp(TARGET, '192.0.2.53', 53000, 53, query)], true), []);
+  });
+
+  it('options out of range are refused with a typed error', () => {
+    for (const bad of [{ maxFlows: 0 }, { mailFlows: 1.5 }, { summaryFlows: -1 }, { emailLocalPart: 'lower' as never }, { protocols: ['gopher'] }]) {
+      assert.throws(() => pipeline([], { applications: bad }), (e: unknown) => e instanceof ConfigError && e.code === 'LIG_ERR_CONFIG' && e.path.startsWith('applications.'), JSON.stringify(bad));
+    }
   });
 
   it('the config\'s applications section: defaults, values, and one precise message per wrong field', () => {
