@@ -142,6 +142,7 @@ export const command: Command = {
       batch: file ? { maxEvents: file.batch.maxEvents, maxDelay: file.batch.maxDelay, window: file.batch.window } : undefined,
       sourceOptions: { rate },
       identity: file?.identity,
+      applications: file?.applications,
       softwareVersion: softwareVersion(),
       log,
     });
