@@ -3,7 +3,8 @@
  * its own transaction together with its row in `schema_migrations` (db.ts). A migration is
  * never edited once released: a schema change is a new one at the end of the list.
  *
- * Times are whole milliseconds since the epoch (UTC); targets, probes are JSON text.
+ * Times are whole milliseconds since the epoch (UTC), durations whole milliseconds; targets,
+ * probes are JSON text.
  */
 import type Database from 'better-sqlite3';
 
@@ -61,6 +62,19 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         ALTER TABLE warrants ADD COLUMN end_reason TEXT;
         CREATE INDEX warrants_by_state ON warrants (state, end_time);
+      `),
+  },
+  {
+    version: 3,
+    name: 'reporting mode of iri-only warrants',
+    // The mode and summary interval (milliseconds) of an iri-only warrant; NULL for content
+    // ones. Warrants made before carry the config's defaults of the time written out here
+    // (headers, 60 s), so that a later change of those defaults does not change them.
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE warrants ADD COLUMN report_mode TEXT CHECK (report_mode IN ('headers', 'summary', 'both'));
+        ALTER TABLE warrants ADD COLUMN summary_interval_ms INTEGER CHECK (summary_interval_ms > 0);
+        UPDATE warrants SET report_mode = 'headers', summary_interval_ms = 60000 WHERE type = 'iri-only';
       `),
   },
 ];

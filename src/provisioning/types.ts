@@ -12,6 +12,7 @@
  *
  * LIIDs and targets are sensitive: never log them above debug level.
  */
+import type { InterceptReports } from '../config/mediator';
 import type { Target } from '../config/targets';
 
 export type WarrantState = 'pending' | 'active' | 'stopped' | 'expired';
@@ -49,6 +50,12 @@ export interface WarrantSpec {
   compliance: ComplianceRecord;
   /** Probes that watch for it (certificate names); absent: all probes. */
   probes?: string[];
+  /**
+   * How the target's packets are reported (TS 102 232-3 clause 6.2.5), as the config's
+   * `reports` of an intercept: iri-only warrants only. Absent in a spec: DEFAULT_REPORT_MODE
+   * every DEFAULT_SUMMARY_INTERVAL; a stored iri-only warrant always has it, a content one never.
+   */
+  reports?: InterceptReports;
 }
 
 /** The fields `modify` may change (absent: unchanged). LIID, agency and type never change. */
@@ -59,6 +66,8 @@ export interface WarrantChange {
   compliance?: Partial<ComplianceRecord>;
   /** null: all probes. */
   probes?: string[] | null;
+  /** iri-only warrants only; an absent mode or interval stays as it is. */
+  reports?: Partial<InterceptReports>;
 }
 
 /** A stored warrant. */

@@ -4,8 +4,17 @@
  * left out). The JSON is complete, so the store can roll a row forward from an audit entry
  * (warrant-store.ts, reconcile).
  */
+import type { InterceptReports, ReportMode } from '../config/mediator';
 import type { Target } from '../config/targets';
 import { WARRANT_STATES, Warrant, WarrantState } from './types';
+import { REPORT_MODES } from './warrant-validate';
+
+/**
+ * The reporting mode of an iri-only warrant recorded before warrants had one (an audit entry
+ * without `reports`): what it was then, the config's defaults of the time, as migration 3
+ * gives such rows. Fixed: a later change of the defaults does not change old warrants.
+ */
+export const LEGACY_REPORTS: Readonly<InterceptReports> = { mode: 'headers', interval: 60_000 };
 
 /** A row of `warrants` as better-sqlite3 returns it. */
 export interface WarrantRow {
@@ -31,12 +40,15 @@ export interface WarrantRow {
   ended_at: number | null;
   ended_by: string | null;
   end_reason: string | null;
+  /** iri-only warrants: the mode and summary interval; NULL for content ones. */
+  report_mode: string | null;
+  summary_interval_ms: number | null;
 }
 
 export const WARRANT_COLUMNS: readonly (keyof WarrantRow)[] = [
   'id', 'liid', 'agency', 'country', 'type', 'targets', 'start_time', 'end_time', 'order_reference', 'issuing_authority',
   'presenting_officer', 'responsible_employee', 'probes', 'state', 'version', 'created_at', 'created_by', 'activated_at',
-  'activated_by', 'ended_at', 'ended_by', 'end_reason',
+  'activated_by', 'ended_at', 'ended_by', 'end_reason', 'report_mode', 'summary_interval_ms',
 ];
 
 const time = (d: Date | undefined): number | null => (d ? d.getTime() : null);
@@ -66,6 +78,8 @@ export function warrantToRow(w: Warrant): WarrantRow {
     ended_at: time(w.endedAt),
     ended_by: w.endedBy ?? null,
     end_reason: w.endReason ?? null,
+    report_mode: w.reports?.mode ?? null,
+    summary_interval_ms: w.reports?.interval ?? null,
   };
 }
 
@@ -97,6 +111,7 @@ export function rowToWarrant(r: WarrantRow): Warrant {
     endedAt: date(r.ended_at),
     endedBy: r.ended_by ?? undefined,
     endReason: r.end_reason ?? undefined,
+    reports: r.report_mode === null ? undefined : { mode: r.report_mode as ReportMode, interval: r.summary_interval_ms ?? LEGACY_REPORTS.interval },
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (w as unknown as Record<string, unknown>)[k] = v;
   return w;
@@ -126,6 +141,7 @@ export function warrantToJson(w: Warrant): Record<string, unknown> {
     endedAt: iso(r.ended_at),
     endedBy: w.endedBy,
     endReason: w.endReason,
+    reports: w.reports && { mode: w.reports.mode, intervalSeconds: w.reports.interval / 1000 },
   };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
@@ -140,7 +156,13 @@ export function warrantFromJson(v: unknown): Warrant | undefined {
   const isTime = (x: unknown) => typeof x === 'string' && !Number.isNaN(Date.parse(x));
   const optTime = (k: string) => o[k] === undefined || isTime(o[k]);
   const c = o['compliance'] as Record<string, unknown> | undefined;
+  const rep = o['reports'] as Record<string, unknown> | undefined;
+  const reportsOk =
+    rep === undefined ||
+    (o['type'] === 'iri-only' && typeof rep === 'object' && rep !== null &&
+      (REPORT_MODES as readonly unknown[]).includes(rep['mode']) && Number.isSafeInteger(rep['intervalSeconds']) && (rep['intervalSeconds'] as number) > 0);
   const ok =
+    reportsOk &&
     Number.isSafeInteger(o['id']) &&
     Number.isSafeInteger(o['version']) &&
     ['liid', 'agency', 'country', 'type', 'createdBy'].every(str) &&
@@ -179,5 +201,8 @@ export function warrantFromJson(v: unknown): Warrant | undefined {
     ended_at: d('endedAt'),
     ended_by: s('endedBy'),
     end_reason: s('endReason'),
+    // Recorded before warrants had a reporting mode: an iri-only one had LEGACY_REPORTS.
+    report_mode: rep ? (rep['mode'] as string) : o['type'] === 'iri-only' ? LEGACY_REPORTS.mode : null,
+    summary_interval_ms: rep ? (rep['intervalSeconds'] as number) * 1000 : o['type'] === 'iri-only' ? LEGACY_REPORTS.interval : null,
   });
 }

@@ -50,13 +50,15 @@ export interface WarrantScheduleOptions {
 /**
  * The intercept a warrant in force becomes, with its window: from its activation (or its
  * start time, if later) until its end time, so that the core drops packets captured outside
- * it even before the schedule withdraws the task.
+ * it even before the schedule withdraws the task. An iri-only warrant's reporting mode goes
+ * with it (the probe's task: Task.report_mode, summary_interval_seconds).
  */
 export function interceptOf(w: Warrant): Intercept {
   const from = Math.max(w.activatedAt?.getTime() ?? 0, w.startTime?.getTime() ?? 0);
   const i: Intercept = { liid: w.liid, agency: w.agency, type: w.type, targets: w.targets.map((t) => ({ ...t })), window: { until: new Date(w.endTime.getTime()) } };
   if (from > 0) i.window!.from = new Date(from);
   if (w.probes && w.probes.length > 0) i.probes = [...w.probes];
+  if (w.type === 'iri-only' && w.reports) i.reports = { ...w.reports };
   return i;
 }
 

@@ -27,7 +27,7 @@ import type { AuditHead, AuditLog } from './audit-log';
 import { openDatabase } from './db';
 import { WARRANT_AUDIT_ACTIONS, WARRANT_STATES, isInForce } from './types';
 import type { Actor, AuditAnchor, AuditEntry, AuditVerifyResult, Warrant, WarrantChange, WarrantSpec, WarrantState } from './types';
-import { WARRANT_COLUMNS, WarrantRow, rowToWarrant, warrantFromJson, warrantToJson, warrantToRow } from './warrant-rows';
+import { LEGACY_REPORTS, WARRANT_COLUMNS, WarrantRow, rowToWarrant, warrantFromJson, warrantToJson, warrantToRow } from './warrant-rows';
 import { validateStopReason, validateWarrantChange, validateWarrantSpec } from './warrant-validate';
 
 /** The actor of changes lig makes itself (expiry). */
@@ -112,6 +112,7 @@ export class WarrantStore {
     if (c.compliance) after.compliance = { ...cur.compliance, ...c.compliance };
     if (c.probes === null) delete after.probes;
     else if (c.probes) after.probes = c.probes;
+    if (c.reports) after.reports = { ...(cur.reports ?? LEGACY_REPORTS), ...c.reports };
     return this.commit('warrant.modify', actor, cur, after);
   }
 

@@ -10,11 +10,23 @@
  * MIN_IPV4_TARGET_PREFIX/MIN_IPV6_TARGET_PREFIX with no host bits set, a MAC address, a user
  * name without surrounding spaces, an e-mail address; returned normalized (as the config
  * parser would give them), and two targets that are the same (targetKey) are refused.
+ * The reporting mode (`reports`) follows the config's intercept `reports`: iri-only only, a
+ * mode of REPORT_MODES, an interval of whole seconds from MIN_SUMMARY_INTERVAL to
+ * MAX_SUMMARY_INTERVAL; an iri-only warrant without one gets the config's defaults.
  */
-import { MAX_LIID_LENGTH } from '../config/mediator';
+import {
+  DEFAULT_REPORT_MODE,
+  DEFAULT_SUMMARY_INTERVAL,
+  type InterceptReports,
+  MAX_LIID_LENGTH,
+  MAX_SUMMARY_INTERVAL,
+  MIN_SUMMARY_INTERVAL,
+  type ReportMode,
+} from '../config/mediator';
 import { COUNTRY_ALIASES, ISO_3166_ALPHA2 } from '../config/countries';
 import { Checker, formatPath, isMapping, sensitive } from '../config/schema';
 import { TARGET_KINDS, Target, target, targetKey } from '../config/targets';
+import { formatDuration } from '../config/units';
 import { WarrantError } from '../errors';
 import type { ComplianceRecord, InterceptType, Warrant, WarrantChange, WarrantSpec } from './types';
 
@@ -35,8 +47,11 @@ export const MAX_STOP_REASON_LENGTH = 1024;
 
 export const INTERCEPT_TYPES: readonly InterceptType[] = ['content', 'iri-only'];
 export const COMPLIANCE_FIELDS: readonly (keyof ComplianceRecord)[] = ['orderReference', 'issuingAuthority', 'presentingOfficer', 'responsibleEmployee'];
-const SPEC_KEYS = ['liid', 'agency', 'country', 'type', 'targets', 'startTime', 'endTime', 'compliance', 'probes'];
-const CHANGE_KEYS = ['targets', 'startTime', 'endTime', 'compliance', 'probes'];
+/** The reporting modes of an IRI-only warrant, as the config's `reports.mode`. */
+export const REPORT_MODES: readonly ReportMode[] = ['headers', 'summary', 'both'];
+const SPEC_KEYS = ['liid', 'agency', 'country', 'type', 'targets', 'startTime', 'endTime', 'compliance', 'probes', 'reports'];
+const CHANGE_KEYS = ['targets', 'startTime', 'endTime', 'compliance', 'probes', 'reports'];
+const REPORTS_KEYS = ['mode', 'interval'];
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 export interface WarrantProblem {
@@ -87,6 +102,7 @@ export function validateWarrantSpec(spec: unknown, opts: { agencies: readonly st
   checkWindow(startTime, endTime, opts.now, p);
   const compliance = checkCompliance(s['compliance'], p, false);
   const probes = s['probes'] === undefined ? undefined : checkProbes(s['probes'], p);
+  const reports = checkReports(s['reports'], type, p, false);
   p.throwIfAny('invalid warrant');
   const out: WarrantSpec = {
     liid: liid as string,
@@ -99,6 +115,7 @@ export function validateWarrantSpec(spec: unknown, opts: { agencies: readonly st
   };
   if (startTime) out.startTime = startTime;
   if (probes) out.probes = probes;
+  if (out.type === 'iri-only') out.reports = { mode: reports?.mode ?? DEFAULT_REPORT_MODE, interval: reports?.interval ?? DEFAULT_SUMMARY_INTERVAL };
   return out;
 }
 
@@ -123,6 +140,7 @@ export function validateWarrantChange(change: unknown, current: Warrant, opts: {
   if (c['compliance'] !== undefined) out.compliance = checkCompliance(c['compliance'], p, true);
   if (c['probes'] === null) out.probes = null;
   else if (c['probes'] !== undefined) out.probes = checkProbes(c['probes'], p);
+  if (c['reports'] !== undefined) out.reports = checkReports(c['reports'], current.type, p, true);
   const start = out.startTime ?? current.startTime;
   const end = out.endTime ?? current.endTime;
   if (out.startTime !== undefined || out.endTime !== undefined) {
@@ -243,6 +261,38 @@ function checkCompliance(v: unknown, p: Problems, partial: boolean): Partial<Com
   if (partial && Object.keys(out).length === 0 && COMPLIANCE_FIELDS.every((k) => v[k] === undefined)) {
     p.add('compliance', `changes nothing: give one or more of ${COMPLIANCE_FIELDS.join(', ')}`);
   }
+  return out;
+}
+
+/**
+ * An optional reporting mode for a warrant of `type` (for a change: the part that changes).
+ * Refused for a content warrant, as the config refuses `reports` on a content intercept.
+ */
+function checkReports(v: unknown, type: unknown, p: Problems, partial: boolean): Partial<InterceptReports> | undefined {
+  if (v === undefined) return undefined;
+  if (type === 'content') {
+    p.add('reports', 'applies to iri-only warrants only (a content warrant delivers every packet as CC): leave it out, or make the warrant iri-only');
+    return undefined;
+  }
+  if (!isMapping(v)) {
+    p.add('reports', `expected the reporting mode: an object with ${REPORTS_KEYS.join(', ')}`);
+    return undefined;
+  }
+  unknownKeys(v, REPORTS_KEYS, p, 'reports.');
+  const out: Partial<InterceptReports> = {};
+  const mode = v['mode'];
+  if (mode !== undefined) {
+    if ((REPORT_MODES as readonly unknown[]).includes(mode)) out.mode = mode as ReportMode;
+    else p.add('reports.mode', `expected one of ${REPORT_MODES.join(', ')}`);
+  }
+  const ms = v['interval'];
+  if (ms !== undefined) {
+    if (typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= MIN_SUMMARY_INTERVAL && ms <= MAX_SUMMARY_INTERVAL && ms % 1000 === 0) out.interval = ms;
+    else {
+      p.add('reports.interval', `expected a whole number of seconds from ${formatDuration(MIN_SUMMARY_INTERVAL)} to ${formatDuration(MAX_SUMMARY_INTERVAL)} (MIN_SUMMARY_INTERVAL, MAX_SUMMARY_INTERVAL), in milliseconds`);
+    }
+  }
+  if (partial && mode === undefined && ms === undefined) p.add('reports', `changes nothing: give one or more of ${REPORTS_KEYS.join(', ')}`);
   return out;
 }
 

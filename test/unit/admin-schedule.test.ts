@@ -6,6 +6,8 @@
  * and refreshes never overlap.
  */
 import { strict as assert } from 'node:assert';
+import { ReportMode } from '../../src/gen/lig/v1/ingest';
+import { TaskIds, TaskTable } from '../../src/mediation/tasks';
 import { AuditLog, WarrantStore, type Warrant } from '../../src/provisioning';
 import { type Transition, WarrantSchedule, interceptOf, withWarrants } from '../../src/provisioning/warrant-schedule';
 import { ManualClock } from '../helpers/manual-clock';
@@ -133,6 +135,37 @@ describe('admin: the warrant schedule', () => {
     assert.equal(calls, 3);
     assert.deepEqual(applied, [[], [w.id], [w.id]]);
     assert.equal(schedule.inForce[0]!.version, store.get(w.id)!.version, 'the last evaluation saw the last change');
+  });
+
+  it('an iri-only warrant\'s reporting mode goes into its intercept and the probe\'s task; changing it is a modification applied at once', async () => {
+    const w = store.create(spec({ type: 'iri-only', reports: { mode: 'summary', interval: 90_000 } }), ADMIN);
+    const c = store.create(spec({ liid: 'CONTENT' }), ADMIN);
+    store.activate(w.id, ADMIN);
+    store.activate(c.id, ADMIN);
+    const intercepts: ReturnType<typeof interceptOf>[][] = [];
+    schedule = await WarrantSchedule.start({
+      store,
+      clock,
+      apply: async (ws) => {
+        intercepts.push(ws.map(interceptOf));
+      },
+      onTransition: (t) => transitions.push(`${t.kind} ${t.warrant.id}`),
+    });
+    assert.deepEqual(intercepts[0]!.map((i) => i.reports), [{ mode: 'summary', interval: 90_000 }, undefined], 'a content warrant\'s intercept has none');
+    const ids = await TaskIds.open(h.dir());
+    await ids.assign(intercepts[0]!);
+    const tasks = (list: ReturnType<typeof interceptOf>[], version: bigint) => new TaskTable(list, ids, version);
+    const before = tasks(intercepts[0]!, 1n);
+    assert.deepEqual(before.listFor('probe-1').tasks.map((t) => [t.reportMode, t.summaryIntervalSeconds]), [[ReportMode.REPORT_MODE_SUMMARY, 90], [undefined, undefined]]);
+
+    store.modify(w.id, { reports: { mode: 'both', interval: 30_000 } }, ADMIN);
+    await schedule.refresh();
+    assert.deepEqual(transitions, [`modified ${w.id}`]);
+    assert.equal(intercepts.length, 2, 'the new mode is applied');
+    assert.deepEqual(intercepts[1]![0]!.reports, { mode: 'both', interval: 30_000 });
+    const after = tasks(intercepts[1]!, 2n);
+    assert.ok(after.differsFor('probe-1', before), 'the probe is sent a new task list');
+    assert.deepEqual([after.listFor('probe-1').tasks[0]!.reportMode, after.listFor('probe-1').tasks[0]!.summaryIntervalSeconds], [ReportMode.REPORT_MODE_BOTH, 30]);
   });
 
   it('turns a warrant into an intercept, and leaves out one that collides with a static intercept', () => {

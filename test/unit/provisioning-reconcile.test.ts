@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditError, StoreError } from '../../src/errors';
-import { AuditLog, WarrantStore, databasePath, verifyAuditFile } from '../../src/provisioning';
+import { AuditLog, WarrantStore, databasePath, verifyAuditFile, warrantToJson } from '../../src/provisioning';
 import type { AuditEntry } from '../../src/provisioning';
 import { sealEntry } from '../../src/provisioning/audit-chain';
 import { spawnTsx } from '../helpers/tsx-process';
@@ -43,6 +43,9 @@ describe('provisioning: store and audit log agree (write order, reconcile on ope
     store.modify(a.id, { endTime: new Date(T0 + 30 * HOUR) }, ADMIN);
     const b = store.create(spec({ liid: 'B', endTime: new Date(T0 + HOUR) }), ADMIN);
     store.stop(store.create(spec({ liid: 'C' }), ADMIN).id, ADMIN, 'withdrawn');
+    const d = store.create(spec({ liid: 'D', type: 'iri-only', reports: { mode: 'both', interval: 30_000 } }), ADMIN);
+    store.modify(d.id, { reports: { mode: 'summary' } }, ADMIN);
+    store.create(spec({ liid: 'E', type: 'iri-only' }), ADMIN);
     clock.advance(HOUR);
     store.expireDue();
     assert.equal(store.get(b.id)?.state, 'expired');
@@ -99,7 +102,30 @@ describe('provisioning: store and audit log agree (write order, reconcile on ope
     const audit = h.track(AuditLog.open(h.dir(), { clock: clock.now }));
     const store = reopenStore(audit);
     assert.deepEqual(store.list(), before.list);
+    assert.deepEqual(store.list().map((w) => w.reports), [undefined, undefined, undefined, { mode: 'summary', interval: 30_000 }, { mode: 'headers', interval: 60_000 }]);
     assert.deepEqual(store.auditAnchor(), before.anchor);
+  });
+
+  it('an iri-only warrant recorded before warrants had a reporting mode rolls forward with headers every 60 s; a content one with a mode is refused', () => {
+    const { audit, store } = openBoth(h, clock);
+    const w = store.create(spec({ liid: 'OLD', type: 'iri-only' }), ADMIN);
+    store.close();
+    for (const f of fs.readdirSync(h.dir())) if (f.startsWith('warrants.db')) fs.rmSync(path.join(h.dir(), f));
+    // The entry as an older lig wrote it, then a change by this one.
+    const old = warrantToJson({ ...w, id: 2, liid: 'OLDER' });
+    delete old['reports'];
+    audit.appendThen({ actor: ADMIN, action: 'warrant.create', subject: 'warrant/2', after: old }, undefined);
+    audit.close();
+    const again = h.track(AuditLog.open(h.dir(), { clock: clock.now }));
+    const s = reopenStore(again);
+    assert.deepEqual(s.get(2)?.reports, { mode: 'headers', interval: 60_000 });
+    assert.deepEqual(s.get(1)?.reports, { mode: 'headers', interval: 60_000 });
+    s.close();
+    const content = warrantToJson({ ...w, id: 3, liid: 'CONTENT', type: 'content' });
+    assert.deepEqual(content['reports'], { mode: 'headers', intervalSeconds: 60 });
+    again.appendThen({ actor: ADMIN, action: 'warrant.create', subject: 'warrant/3', after: content }, undefined);
+    again.close();
+    refusesOpen(3);
   });
 
   it('a torn tail cut on open does not upset the store', () => {

@@ -116,6 +116,32 @@ describe('provisioning: warrant store', () => {
     assert.deepEqual(store.get(w.id), m2);
   });
 
+  it('reports: an iri-only warrant\'s mode is stored, audited before/after, changed part by part; a content warrant\'s is refused', () => {
+    const w = store.create(spec({ type: 'iri-only' }), ADMIN);
+    assert.deepEqual(w.reports, { mode: 'headers', interval: 60_000 }, 'the default, stored');
+    assert.deepEqual((audit.entries().at(-1)!.after as { reports: unknown }).reports, { mode: 'headers', intervalSeconds: 60 });
+    const a = store.activate(w.id, ADMIN);
+    const m1 = store.modify(w.id, { reports: { mode: 'summary' } }, ADMIN);
+    assert.deepEqual(m1.reports, { mode: 'summary', interval: 60_000 }, 'the interval stays');
+    lastAudit('warrant.modify', ADMIN, a, m1);
+    const e = audit.entries().at(-1)!;
+    assert.deepEqual([(e.before as { reports: unknown }).reports, (e.after as { reports: unknown }).reports], [
+      { mode: 'headers', intervalSeconds: 60 },
+      { mode: 'summary', intervalSeconds: 60 },
+    ]);
+    const m2 = store.modify(w.id, { reports: { interval: 15_000 } }, ADMIN);
+    assert.deepEqual(m2.reports, { mode: 'summary', interval: 15_000 }, 'the mode stays');
+    lastAudit('warrant.modify', ADMIN, m1, m2);
+    assert.deepEqual(store.get(w.id), m2);
+    assert.deepEqual(store.inForce().map((x) => x.reports), [{ mode: 'summary', interval: 15_000 }]);
+
+    const c = store.create(spec({ liid: 'CONTENT' }), ADMIN);
+    refused(() => store.modify(c.id, { reports: { mode: 'summary' } }, ADMIN), 'LIG_ERR_WARRANT_INVALID');
+    refused(() => store.create(spec({ liid: 'CONTENT2', reports: { mode: 'summary', interval: 60_000 } }), ADMIN), 'LIG_ERR_WARRANT_INVALID');
+    refused(() => store.modify(w.id, { reports: { interval: 500 } }, ADMIN), 'LIG_ERR_WARRANT_INVALID');
+    assert.equal(store.get(c.id)?.reports, undefined);
+  });
+
   it('modify: refused for stopped and expired warrants, a stale version, invalid changes, non-admins', () => {
     const w = store.create(spec(), ADMIN);
     refused(() => store.modify(w.id, { compliance: { orderReference: 'x' } }, ADMIN, 7), 'LIG_ERR_WARRANT_CONFLICT');

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { DEFAULT_REPORT_MODE, DEFAULT_SUMMARY_INTERVAL, MAX_SUMMARY_INTERVAL, MIN_SUMMARY_INTERVAL, parseMediatorConfig } from '../../src/config/mediator';
 import { MIN_IPV4_TARGET_PREFIX, MIN_IPV6_TARGET_PREFIX } from '../../src/config/targets';
 import { WarrantError } from '../../src/errors';
 import {
@@ -14,6 +15,7 @@ import {
   validateWarrantSpec,
 } from '../../src/provisioning';
 import type { Warrant, WarrantSpec } from '../../src/provisioning';
+import { REPORT_MODES } from '../../src/provisioning/warrant-validate';
 import { AGENCIES, HOUR, SECRET, SECRET_STRINGS, T0, messagesOf, spec } from './provisioning-fixtures';
 
 const now = new Date(T0);
@@ -163,6 +165,41 @@ describe('provisioning: warrant validation', () => {
     assert.deepEqual(bad({ probes: Array.from({ length: MAX_WARRANT_PROBES + 1 }, (_, i) => `p${i}`) }), ['probes']);
   });
 
+  it('reports: an iri-only warrant gets the config\'s defaults, or the mode and interval given', () => {
+    const iri = (reports?: unknown) => validateWarrantSpec({ ...spec({ type: 'iri-only' }), ...(reports === undefined ? {} : { reports }) }, opts).reports;
+    assert.deepEqual(iri(), { mode: DEFAULT_REPORT_MODE, interval: DEFAULT_SUMMARY_INTERVAL });
+    assert.deepEqual(iri(), { mode: 'headers', interval: 60_000 }, 'headers every 60 s, as the brief says');
+    for (const mode of REPORT_MODES) assert.deepEqual(iri({ mode, interval: 90_000 }), { mode, interval: 90_000 });
+    assert.deepEqual(iri({ mode: 'both' }), { mode: 'both', interval: DEFAULT_SUMMARY_INTERVAL });
+    assert.deepEqual(iri({ interval: 30_000 }), { mode: DEFAULT_REPORT_MODE, interval: 30_000 });
+    assert.deepEqual(iri({ mode: 'summary', interval: MIN_SUMMARY_INTERVAL }), { mode: 'summary', interval: MIN_SUMMARY_INTERVAL });
+    assert.deepEqual(iri({ mode: 'summary', interval: MAX_SUMMARY_INTERVAL }), { mode: 'summary', interval: MAX_SUMMARY_INTERVAL });
+    assert.equal(validateWarrantSpec(spec(), opts).reports, undefined, 'a content warrant has none');
+  });
+
+  it('reports: refused on a content warrant, as the config refuses it on a content intercept', () => {
+    assert.deepEqual(bad({ type: 'content', reports: { mode: 'summary', interval: 60_000 } }), ['reports']);
+    assert.deepEqual(bad({ type: 'content', reports: {} }), ['reports']);
+    assert.throws(() => validateWarrantSpec(spec({ reports: { mode: 'headers', interval: 60_000 } }), opts), (e: WarrantError) => /iri-only warrants only/.test(e.problems[0]!.message));
+    // The config's rule, for comparison: the same refusal for a static intercept.
+    const yaml = (type: string) => `dataDir: d\ningest: { listen: 127.0.0.1:0, tls: { ca: a, cert: b, key: c } }\nagencies: [{ id: fbi, country: US, operatorId: OP, delivery: files, files: { dir: f } }]\nintercepts: [{ liid: L, agency: fbi, type: ${type}, targets: [{ ip: 192.0.2.1 }], reports: { mode: summary } }]\n`;
+    assert.equal(parseMediatorConfig(yaml('iri-only')).intercepts[0]!.reports?.mode, 'summary');
+    assert.throws(() => parseMediatorConfig(yaml('content')), /iri-only/);
+  });
+
+  it('reports: a mode of REPORT_MODES, an interval of whole seconds in range, no other field', () => {
+    const badReports = (reports: unknown) => bad({ type: 'iri-only', reports });
+    assert.deepEqual(badReports({ mode: 'everything' }), ['reports.mode']);
+    assert.deepEqual(badReports({ mode: 'Summary' }), ['reports.mode']);
+    for (const interval of [0, MIN_SUMMARY_INTERVAL - 1000, 1500, MAX_SUMMARY_INTERVAL + 1000, '60s', Number.NaN, -60_000, 2 ** 60]) {
+      assert.deepEqual(badReports({ mode: 'summary', interval }), ['reports.interval'], String(interval));
+    }
+    assert.deepEqual(badReports({ mode: 'summary', intervl: 60_000 }), ['reports.intervl']);
+    assert.deepEqual(badReports('summary'), ['reports']);
+    assert.deepEqual(badReports(null), ['reports']);
+    assert.deepEqual(bad({ type: 'iri-only', reports: { mode: 'x', interval: 1 } }), ['reports.mode', 'reports.interval'], 'both at once');
+  });
+
   it('unknown fields: named when they look like a field, not shown otherwise', () => {
     assert.deepEqual(bad({ endtime: new Date(T0 + HOUR) }), ['endtime']);
     assert.deepEqual(bad({ [SECRET.ip]: true }), ['(warrant)']);
@@ -218,6 +255,18 @@ describe('provisioning: change and stop validation', () => {
     assert.deepEqual(badChange({ compliance: { orderReference: ' ' } }), ['compliance.orderReference']);
     assert.deepEqual(badChange({ probes: [] }), ['probes']);
     assert.deepEqual(badChange(undefined), ['(change)']);
+  });
+
+  it('reports: changes the mode, the interval or both of an iri-only warrant; refused for a content one', () => {
+    const iri: Warrant = { ...current, type: 'iri-only', reports: { mode: 'headers', interval: 60_000 } };
+    const changeIri = (c: unknown) => validateWarrantChange(c, iri, { now });
+    assert.deepEqual(changeIri({ reports: { mode: 'summary' } }).reports, { mode: 'summary' });
+    assert.deepEqual(changeIri({ reports: { interval: 120_000 } }).reports, { interval: 120_000 });
+    assert.deepEqual(changeIri({ reports: { mode: 'both', interval: 5_000 } }).reports, { mode: 'both', interval: 5_000 });
+    assert.deepEqual(problemFields(() => changeIri({ reports: {} })), ['reports']);
+    assert.deepEqual(problemFields(() => changeIri({ reports: { mode: 'none' } })), ['reports.mode']);
+    assert.deepEqual(problemFields(() => changeIri({ reports: { interval: 100 } })), ['reports.interval']);
+    assert.deepEqual(badChange({ reports: { mode: 'summary' } }), ['reports'], 'the current warrant is content');
   });
 
   it('checks the window the change leaves: end after start, a new end in the future', () => {
