@@ -15,8 +15,10 @@
  * fields, never values.
  */
 import { parseIpTarget, type Target } from '../config';
+import { DEFAULT_REPORT_MODE, DEFAULT_SUMMARY_INTERVAL, type InterceptReports, type ReportMode } from '../config/mediator';
 import { AdminError, WarrantError } from '../errors';
 import * as pb from '../gen/lig/v1/admin';
+import { ReportMode as PbReportMode } from '../gen/lig/v1/ingest';
 import type { Identity } from '../pki';
 import { interceptKey } from '../mediation/tasks';
 import type { Actor, ComplianceRecord, InterceptType, Warrant, WarrantChange, WarrantSpec, WarrantState } from './types';
@@ -111,6 +113,11 @@ export class AdminService {
     };
     if (r.startTimeMs !== undefined) spec.startTime = dateOf(r.startTimeMs, 'start_time_ms');
     if (r.probes.length > 0) spec.probes = r.probes;
+    const reports = reportsOf(r);
+    // Either given: the whole mode, the other part defaulted (the store refuses it for content).
+    if (reports.mode !== undefined || reports.interval !== undefined) {
+      spec.reports = { mode: reports.mode ?? DEFAULT_REPORT_MODE, interval: reports.interval ?? DEFAULT_SUMMARY_INTERVAL };
+    }
     const w = this.d.store.create(spec, actor);
     this.log('info', `warrant ${w.id} created by ${actor.name} (pending)`);
     return { warrant: warrantToProto(w) };
@@ -136,6 +143,8 @@ export class AdminService {
       change.compliance = c;
     }
     if (r.probes) change.probes = r.probes.probes.length > 0 ? r.probes.probes : null;
+    const reports = reportsOf(r);
+    if (reports.mode !== undefined || reports.interval !== undefined) change.reports = reports;
     const expected = r.expectedVersion === undefined ? undefined : numberOf(r.expectedVersion, 'expected_version');
     const w = this.d.store.modify(idOf(r.id), change, actor, expected);
     this.log('info', `warrant ${w.id} modified by ${actor.name} (version ${w.version})`);
@@ -219,6 +228,27 @@ const STATES: Readonly<Record<WarrantState, pb.WarrantState>> = {
   stopped: pb.WarrantState.WARRANT_STATE_STOPPED,
   expired: pb.WarrantState.WARRANT_STATE_EXPIRED,
 };
+
+const REPORT_MODES: Readonly<Record<ReportMode, PbReportMode>> = {
+  headers: PbReportMode.REPORT_MODE_HEADERS,
+  summary: PbReportMode.REPORT_MODE_SUMMARY,
+  both: PbReportMode.REPORT_MODE_BOTH,
+};
+
+/**
+ * The reporting mode a create or modify request gives, each part absent when not given. The
+ * interval goes to the store in milliseconds, which checks its range; UNSPECIFIED is refused.
+ */
+function reportsOf(r: { reportMode?: PbReportMode | undefined; summaryIntervalSeconds?: number | undefined }): Partial<InterceptReports> {
+  const out: Partial<InterceptReports> = {};
+  if (r.reportMode !== undefined) {
+    const found = (Object.keys(REPORT_MODES) as ReportMode[]).find((k) => REPORT_MODES[k] === r.reportMode);
+    if (!found) throw bad('report_mode', 'expected headers, summary or both (leave it out for the default, headers)');
+    out.mode = found;
+  }
+  if (r.summaryIntervalSeconds !== undefined) out.interval = r.summaryIntervalSeconds * 1000;
+  return out;
+}
 
 function typeOf(t: pb.InterceptType): InterceptType {
   const found = (Object.keys(TYPES) as InterceptType[]).find((k) => TYPES[k] === t);
@@ -324,5 +354,7 @@ export function warrantToProto(w: Warrant): pb.Warrant {
     endedAtMs: msOf(w.endedAt),
     endedBy: w.endedBy ?? '',
     endReason: w.endReason ?? '',
+    reportMode: w.reports && REPORT_MODES[w.reports.mode],
+    summaryIntervalSeconds: w.reports && w.reports.interval / 1000,
   };
 }

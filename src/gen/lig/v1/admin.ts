@@ -21,6 +21,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { ReportMode, reportModeFromJSON, reportModeToJSON } from "./ingest";
 
 /**
  * Operator ↔ mediator administration contract: warrants, agencies, probes, the audit log.
@@ -177,6 +178,15 @@ export interface Warrant {
   endedBy: string;
   /** Why an operator stopped it, if a reason was given. */
   endReason: string;
+  /**
+   * IRI-only warrants: how the target's packets are reported (TS 102 232-3 clause 6.2.5);
+   * absent for content warrants.
+   */
+  reportMode?:
+    | ReportMode
+    | undefined;
+  /** IRI-only warrants, summary modes: an open flow is reported at least this often (seconds). */
+  summaryIntervalSeconds?: number | undefined;
 }
 
 export interface CreateWarrantRequest {
@@ -192,6 +202,15 @@ export interface CreateWarrantRequest {
     | undefined;
   /** Empty: all probes. */
   probes: string[];
+  /**
+   * IRI-only warrants only (refused for content ones). Absent: REPORT_MODE_HEADERS;
+   * REPORT_MODE_UNSPECIFIED is refused.
+   */
+  reportMode?:
+    | ReportMode
+    | undefined;
+  /** IRI-only warrants only: whole seconds, 1 to 86400. Absent: 60. */
+  summaryIntervalSeconds?: number | undefined;
 }
 
 export interface CreateWarrantResponse {
@@ -223,7 +242,10 @@ export interface ComplianceChange {
   responsibleEmployee?: string | undefined;
 }
 
-/** Absent fields are left as they are. LIID, agency, country and type never change. */
+/**
+ * Absent fields are left as they are. LIID, agency, country and type never change; the
+ * reporting mode changes on iri-only warrants only.
+ */
 export interface ModifyWarrantRequest {
   id: bigint;
   /** Refuse the change unless the warrant is still at this version. */
@@ -233,6 +255,8 @@ export interface ModifyWarrantRequest {
   endTimeMs?: bigint | undefined;
   compliance: ComplianceChange | undefined;
   probes: ProbeList | undefined;
+  reportMode?: ReportMode | undefined;
+  summaryIntervalSeconds?: number | undefined;
 }
 
 export interface ModifyWarrantResponse {
@@ -655,6 +679,8 @@ function createBaseWarrant(): Warrant {
     endedAtMs: undefined,
     endedBy: "",
     endReason: "",
+    reportMode: undefined,
+    summaryIntervalSeconds: undefined,
   };
 }
 
@@ -737,6 +763,12 @@ export const Warrant: MessageFns<Warrant> = {
     }
     if (message.endReason !== "") {
       writer.uint32(154).string(message.endReason);
+    }
+    if (message.reportMode !== undefined) {
+      writer.uint32(160).int32(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      writer.uint32(168).uint32(message.summaryIntervalSeconds);
     }
     return writer;
   },
@@ -906,6 +938,22 @@ export const Warrant: MessageFns<Warrant> = {
             message.endReason = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.reportMode = reader.int32() as any;
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.summaryIntervalSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -977,6 +1025,16 @@ export const Warrant: MessageFns<Warrant> = {
         : isSet(object.end_reason)
         ? globalThis.String(object.end_reason)
         : "",
+      reportMode: isSet(object.reportMode)
+        ? reportModeFromJSON(object.reportMode)
+        : isSet(object.report_mode)
+        ? reportModeFromJSON(object.report_mode)
+        : undefined,
+      summaryIntervalSeconds: isSet(object.summaryIntervalSeconds)
+        ? globalThis.Number(object.summaryIntervalSeconds)
+        : isSet(object.summary_interval_seconds)
+        ? globalThis.Number(object.summary_interval_seconds)
+        : undefined,
     };
   },
 
@@ -1039,6 +1097,12 @@ export const Warrant: MessageFns<Warrant> = {
     if (message.endReason !== "") {
       obj.endReason = message.endReason;
     }
+    if (message.reportMode !== undefined) {
+      obj.reportMode = reportModeToJSON(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      obj.summaryIntervalSeconds = Math.round(message.summaryIntervalSeconds);
+    }
     return obj;
   },
 
@@ -1076,6 +1140,8 @@ export const Warrant: MessageFns<Warrant> = {
       : undefined;
     message.endedBy = object.endedBy ?? "";
     message.endReason = object.endReason ?? "";
+    message.reportMode = object.reportMode ?? undefined;
+    message.summaryIntervalSeconds = object.summaryIntervalSeconds ?? undefined;
     return message;
   },
 };
@@ -1091,6 +1157,8 @@ function createBaseCreateWarrantRequest(): CreateWarrantRequest {
     endTimeMs: 0n,
     compliance: undefined,
     probes: [],
+    reportMode: undefined,
+    summaryIntervalSeconds: undefined,
   };
 }
 
@@ -1128,6 +1196,12 @@ export const CreateWarrantRequest: MessageFns<CreateWarrantRequest> = {
     }
     for (const v of message.probes) {
       writer.uint32(74).string(v!);
+    }
+    if (message.reportMode !== undefined) {
+      writer.uint32(80).int32(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      writer.uint32(88).uint32(message.summaryIntervalSeconds);
     }
     return writer;
   },
@@ -1217,6 +1291,22 @@ export const CreateWarrantRequest: MessageFns<CreateWarrantRequest> = {
             message.probes.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reportMode = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.summaryIntervalSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1250,6 +1340,16 @@ export const CreateWarrantRequest: MessageFns<CreateWarrantRequest> = {
         : 0n,
       compliance: isSet(object.compliance) ? ComplianceRecord.fromJSON(object.compliance) : undefined,
       probes: globalThis.Array.isArray(object?.probes) ? object.probes.map((e: any) => globalThis.String(e)) : [],
+      reportMode: isSet(object.reportMode)
+        ? reportModeFromJSON(object.reportMode)
+        : isSet(object.report_mode)
+        ? reportModeFromJSON(object.report_mode)
+        : undefined,
+      summaryIntervalSeconds: isSet(object.summaryIntervalSeconds)
+        ? globalThis.Number(object.summaryIntervalSeconds)
+        : isSet(object.summary_interval_seconds)
+        ? globalThis.Number(object.summary_interval_seconds)
+        : undefined,
     };
   },
 
@@ -1282,6 +1382,12 @@ export const CreateWarrantRequest: MessageFns<CreateWarrantRequest> = {
     if (message.probes?.length) {
       obj.probes = message.probes;
     }
+    if (message.reportMode !== undefined) {
+      obj.reportMode = reportModeToJSON(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      obj.summaryIntervalSeconds = Math.round(message.summaryIntervalSeconds);
+    }
     return obj;
   },
 
@@ -1303,6 +1409,8 @@ export const CreateWarrantRequest: MessageFns<CreateWarrantRequest> = {
       ? ComplianceRecord.fromPartial(object.compliance)
       : undefined;
     message.probes = object.probes?.map((e) => e) || [];
+    message.reportMode = object.reportMode ?? undefined;
+    message.summaryIntervalSeconds = object.summaryIntervalSeconds ?? undefined;
     return message;
   },
 };
@@ -1802,6 +1910,8 @@ function createBaseModifyWarrantRequest(): ModifyWarrantRequest {
     endTimeMs: undefined,
     compliance: undefined,
     probes: undefined,
+    reportMode: undefined,
+    summaryIntervalSeconds: undefined,
   };
 }
 
@@ -1839,6 +1949,12 @@ export const ModifyWarrantRequest: MessageFns<ModifyWarrantRequest> = {
     }
     if (message.probes !== undefined) {
       ProbeList.encode(message.probes, writer.uint32(58).fork()).join();
+    }
+    if (message.reportMode !== undefined) {
+      writer.uint32(64).int32(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      writer.uint32(72).uint32(message.summaryIntervalSeconds);
     }
     return writer;
   },
@@ -1912,6 +2028,22 @@ export const ModifyWarrantRequest: MessageFns<ModifyWarrantRequest> = {
             message.probes = ProbeList.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.reportMode = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.summaryIntervalSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1945,6 +2077,16 @@ export const ModifyWarrantRequest: MessageFns<ModifyWarrantRequest> = {
         : undefined,
       compliance: isSet(object.compliance) ? ComplianceChange.fromJSON(object.compliance) : undefined,
       probes: isSet(object.probes) ? ProbeList.fromJSON(object.probes) : undefined,
+      reportMode: isSet(object.reportMode)
+        ? reportModeFromJSON(object.reportMode)
+        : isSet(object.report_mode)
+        ? reportModeFromJSON(object.report_mode)
+        : undefined,
+      summaryIntervalSeconds: isSet(object.summaryIntervalSeconds)
+        ? globalThis.Number(object.summaryIntervalSeconds)
+        : isSet(object.summary_interval_seconds)
+        ? globalThis.Number(object.summary_interval_seconds)
+        : undefined,
     };
   },
 
@@ -1970,6 +2112,12 @@ export const ModifyWarrantRequest: MessageFns<ModifyWarrantRequest> = {
     }
     if (message.probes !== undefined) {
       obj.probes = ProbeList.toJSON(message.probes);
+    }
+    if (message.reportMode !== undefined) {
+      obj.reportMode = reportModeToJSON(message.reportMode);
+    }
+    if (message.summaryIntervalSeconds !== undefined) {
+      obj.summaryIntervalSeconds = Math.round(message.summaryIntervalSeconds);
     }
     return obj;
   },
@@ -1998,6 +2146,8 @@ export const ModifyWarrantRequest: MessageFns<ModifyWarrantRequest> = {
     message.probes = (object.probes !== undefined && object.probes !== null)
       ? ProbeList.fromPartial(object.probes)
       : undefined;
+    message.reportMode = object.reportMode ?? undefined;
+    message.summaryIntervalSeconds = object.summaryIntervalSeconds ?? undefined;
     return message;
   },
 };
@@ -3700,7 +3850,10 @@ export const AdminServiceService = {
       Buffer.from(ActivateWarrantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ActivateWarrantResponse => ActivateWarrantResponse.decode(value),
   },
-  /** Changes targets, times, the compliance record or probes of a pending or active warrant. */
+  /**
+   * Changes targets, times, the compliance record, probes or (iri-only) the reporting mode of
+   * a pending or active warrant.
+   */
   modifyWarrant: {
     path: "/lig.v1.AdminService/ModifyWarrant" as const,
     requestStream: false as const,
@@ -3784,7 +3937,10 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * start time on, until its end time).
    */
   activateWarrant: handleUnaryCall<ActivateWarrantRequest, ActivateWarrantResponse>;
-  /** Changes targets, times, the compliance record or probes of a pending or active warrant. */
+  /**
+   * Changes targets, times, the compliance record, probes or (iri-only) the reporting mode of
+   * a pending or active warrant.
+   */
   modifyWarrant: handleUnaryCall<ModifyWarrantRequest, ModifyWarrantResponse>;
   /** Ends a pending or active warrant for good. */
   stopWarrant: handleUnaryCall<StopWarrantRequest, StopWarrantResponse>;
@@ -3837,7 +3993,10 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ActivateWarrantResponse) => void,
   ): ClientUnaryCall;
-  /** Changes targets, times, the compliance record or probes of a pending or active warrant. */
+  /**
+   * Changes targets, times, the compliance record, probes or (iri-only) the reporting mode of
+   * a pending or active warrant.
+   */
   modifyWarrant(
     request: ModifyWarrantRequest,
     callback: (error: ServiceError | null, response: ModifyWarrantResponse) => void,
