@@ -4,22 +4,29 @@
  *
  *   lig warrant add --liid L --agency A --type content|iri-only --target KIND:VALUE… --end TIME
  *                   [--start TIME] --country CC --order REF --authority WHO --officer WHO --employee WHO [--probe NAME…]
+ *                   [--reports headers|summary|both] [--summary-interval DURATION]
  *   lig warrant activate ID          lig warrant stop ID [--reason TEXT]
  *   lig warrant modify ID [--target …] [--start TIME] [--end TIME] [--order …] [--authority …]
- *                   [--officer …] [--employee …] [--probe NAME… | --all-probes] [--expect-version N]
+ *                   [--officer …] [--employee …] [--probe NAME… | --all-probes] [--reports MODE]
+ *                   [--summary-interval DURATION] [--expect-version N]
  *   lig warrant list [--state S] [--agency A]        lig warrant show ID
  *
  * KIND is ip (address or prefix), mac, user (or username) or email. TIME is ISO 8601 with a
  * zone ("2025-07-01T00:00:00Z", "2025-07-01T02:00+02:00"), "now", or "+DURATION" from now
- * ("+90d" is not a unit: "+2160h"). Human output by default, --json (one JSON document) for
+ * ("+90d" is not a unit: "+2160h"). --reports and --summary-interval are for iri-only warrants
+ * (the mediator refuses them on content ones, and checks the range): per-packet header
+ * reports, per-flow summaries at least every DURATION (whole seconds: "90s", "5m"), or both;
+ * default headers, 60s, as for config intercepts. Human output by default, --json (one JSON document) for
  * scripts. Exit 0 done, 1 refused or failed (the message ends with its LIG_ERR code), 2 usage.
  *
  * This is the operator's own terminal: `show` and `list` print LIIDs and targets, as they
  * must; nothing is written anywhere else.
  */
 import { parseDuration } from '../config';
+import { formatDuration } from '../config/units';
 import { UsageError } from '../errors';
 import * as pb from '../gen/lig/v1/admin';
+import { ReportMode } from '../gen/lig/v1/ingest';
 import type { AdminClient } from '../provisioning/admin-client';
 import { stateOf } from '../provisioning/admin-service';
 import { ADMIN_FLAGS, withAdminClient } from './admin-flags';
@@ -42,11 +49,13 @@ const FIELDS: Record<string, FlagSpec> = {
   officer: { value: true, help: 'the law-enforcement officer who presented the order' },
   employee: { value: true, help: 'your employee responsible for the interception' },
   probe: { value: true, multiple: true, help: 'only this probe watches for it, repeatable (default: all probes)' },
+  reports: { value: true, help: 'iri-only: headers (a report per packet), summary (per-flow summaries) or both (default headers)' },
+  'summary-interval': { value: true, help: 'iri-only, summary modes: an open flow is summarised at least this often, whole seconds (default 60s)' },
 };
 
 const SUB: Record<string, { synopsis: string; flags: Record<string, FlagSpec>; ids: boolean }> = {
   add: {
-    synopsis: 'lig warrant add --liid L --agency A --type content|iri-only --target KIND:VALUE... --end TIME [--start TIME] --country CC --order REF --authority WHO --officer WHO --employee WHO',
+    synopsis: 'lig warrant add --liid L --agency A --type content|iri-only --target KIND:VALUE... --end TIME [--start TIME] --country CC --order REF --authority WHO --officer WHO --employee WHO [--reports headers|summary|both] [--summary-interval DURATION]',
     flags: {
       liid: { value: true, help: 'the lawful interception identifier (1-25 printable characters)' },
       agency: { value: true, help: 'the agency (an id from the mediator\'s config)' },
@@ -59,7 +68,7 @@ const SUB: Record<string, { synopsis: string; flags: Record<string, FlagSpec>; i
   },
   activate: { synopsis: 'lig warrant activate ID', flags: COMMON, ids: true },
   modify: {
-    synopsis: 'lig warrant modify ID [--target KIND:VALUE...] [--start TIME] [--end TIME] [--order ..] [--authority ..] [--officer ..] [--employee ..] [--probe NAME... | --all-probes]',
+    synopsis: 'lig warrant modify ID [--target KIND:VALUE...] [--start TIME] [--end TIME] [--order ..] [--authority ..] [--officer ..] [--employee ..] [--probe NAME... | --all-probes] [--reports MODE] [--summary-interval DURATION]',
     flags: {
       ...FIELDS,
       'all-probes': { help: 'every probe watches for it again' },
@@ -168,6 +177,7 @@ function createRequest(p: Parsed): pb.CreateWarrantRequest {
     endTimeMs: timeFlag('end', need(p, 'end')),
     compliance: { orderReference: need(p, 'order'), issuingAuthority: need(p, 'authority'), presentingOfficer: need(p, 'officer'), responsibleEmployee: need(p, 'employee') },
     probes: (p.flags.probe as string[] | undefined) ?? [],
+    ...reportsFlags(p),
   };
 }
 
@@ -194,11 +204,38 @@ function modifyRequest(id: bigint, p: Parsed): pb.ModifyWarrantRequest {
     endTimeMs: end === undefined ? undefined : timeFlag('end', end),
     compliance: anyCompliance ? compliance : undefined,
     probes: probes ? { probes } : p.flags['all-probes'] ? { probes: [] } : undefined,
+    ...reportsFlags(p),
   };
-  if (!r.targets && r.startTimeMs === undefined && r.endTimeMs === undefined && !r.compliance && !r.probes) {
-    throw new UsageError('nothing to change: give --target, --start, --end, a compliance flag, --probe or --all-probes');
+  if (!r.targets && r.startTimeMs === undefined && r.endTimeMs === undefined && !r.compliance && !r.probes && r.reportMode === undefined && r.summaryIntervalSeconds === undefined) {
+    throw new UsageError('nothing to change: give --target, --start, --end, a compliance flag, --probe, --all-probes, --reports or --summary-interval');
   }
   return r;
+}
+
+const REPORT_FLAG: Readonly<Record<string, ReportMode>> = {
+  headers: ReportMode.REPORT_MODE_HEADERS,
+  summary: ReportMode.REPORT_MODE_SUMMARY,
+  both: ReportMode.REPORT_MODE_BOTH,
+};
+
+/** --reports and --summary-interval as request fields, each absent when not given (the mediator checks the range and the type). */
+export function reportsFlags(p: Parsed): { reportMode?: ReportMode; summaryIntervalSeconds?: number } {
+  const out: { reportMode?: ReportMode; summaryIntervalSeconds?: number } = {};
+  const mode = str(p, 'reports');
+  if (mode !== undefined) {
+    const m = Object.hasOwn(REPORT_FLAG, mode) ? REPORT_FLAG[mode] : undefined;
+    if (m === undefined) throw new UsageError('--reports must be headers, summary or both');
+    out.reportMode = m;
+  }
+  const interval = str(p, 'summary-interval');
+  if (interval !== undefined) {
+    const ms = parseDuration(interval);
+    if (ms === undefined || ms <= 0 || ms % 1000 !== 0 || ms / 1000 > 0xffff_ffff) {
+      throw new UsageError('--summary-interval must be a whole number of seconds with a unit, e.g. 90s, 5m or 1h');
+    }
+    out.summaryIntervalSeconds = ms / 1000;
+  }
+  return out;
 }
 
 /** KIND:VALUE → a proto target (the mediator checks the value). */
@@ -277,6 +314,15 @@ const stateName = (s: pb.WarrantState): string => {
   }
 };
 
+const reportModeName = (m: ReportMode): string =>
+  Object.keys(REPORT_FLAG).find((k) => REPORT_FLAG[k] === m) ?? 'unknown';
+
+/** An iri-only warrant's reporting mode as --json prints it; null for a content warrant. */
+function reportsJson(w: pb.Warrant): { mode: string; intervalSeconds: number | null } | null {
+  if (w.reportMode === undefined) return null;
+  return { mode: reportModeName(w.reportMode), intervalSeconds: w.summaryIntervalSeconds ?? null };
+}
+
 const typeName = (t: pb.InterceptType): string => (t === pb.InterceptType.INTERCEPT_TYPE_CONTENT ? 'content' : t === pb.InterceptType.INTERCEPT_TYPE_IRI_ONLY ? 'iri-only' : 'unknown');
 
 /** A target as the --target flag writes it. */
@@ -308,6 +354,7 @@ export function warrantJson(w: pb.Warrant): Record<string, unknown> {
     endedAt: timeJson(w.endedAtMs),
     endedBy: w.endedBy || null,
     endReason: w.endReason || null,
+    reports: reportsJson(w),
   };
 }
 
@@ -324,6 +371,9 @@ function showLines(w: pb.Warrant): string[] {
     ['start', w.startTimeMs === undefined ? 'at activation' : timeText(w.startTimeMs)],
     ['end', timeText(w.endTimeMs)],
     ['probes', w.probes.length > 0 ? w.probes.join(', ') : 'all'],
+    ...(w.reportMode === undefined
+      ? []
+      : [['reports', `${reportModeName(w.reportMode)}, summary interval ${w.summaryIntervalSeconds === undefined ? '?' : formatDuration(w.summaryIntervalSeconds * 1000)}`] as [string, string]]),
     ['order', c?.orderReference ?? ''],
     ['authority', c?.issuingAuthority ?? ''],
     ['officer', c?.presentingOfficer ?? ''],
