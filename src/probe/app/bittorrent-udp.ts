@@ -25,6 +25,7 @@
 import { type BDict, bdict, bstr, decodeBencode } from './bencode';
 import { hex, peerClient } from './bittorrent';
 import { formatAddress } from '../../capture/targets';
+import { NO_EVENTS } from './outbox';
 import { newCounters } from './text';
 import type { AppCounters, AppEvent, DatagramAnalyser, FlowSide } from './types';
 
@@ -81,10 +82,10 @@ export class BittorrentUdpAnalyser implements DatagramAnalyser {
   onDatagram(side: FlowSide, d: Uint8Array, timeUs: bigint): AppEvent[] {
     const m = dhtMessage(d);
     const fields = m ? this.dht(m) : this.tracker(side, d);
-    if (fields === null) return NONE;
+    if (fields === null) return NO_EVENTS;
     if (fields === undefined) {
       this.counters.malformed++;
-      return NONE;
+      return NO_EVENTS;
     }
     this.counters.events++;
     return [{ protocol: 'bittorrent', timeUs, side, fields }];
@@ -153,5 +154,3 @@ export class BittorrentUdpAnalyser implements DatagramAnalyser {
     return f;
   }
 }
-
-const NONE: AppEvent[] = [];

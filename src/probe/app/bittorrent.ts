@@ -20,6 +20,7 @@
  * these events is content. The tracker request's path and query stay content in the HTTP
  * event. An agency that rules otherwise changes BITTORRENT_CONTENT_FIELDS.
  */
+import { NO_EVENTS } from './outbox';
 import { newCounters } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -69,7 +70,7 @@ export class BittorrentAnalyser implements StreamAnalyser {
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     const s = this.sides[side];
-    if (s.done) return NONE;
+    if (s.done) return NO_EVENTS;
     const n = Math.min(HANDSHAKE_BYTES - s.have, data.length);
     s.buf.set(data.subarray(0, n), s.have);
     const before = s.have;
@@ -78,10 +79,10 @@ export class BittorrentAnalyser implements StreamAnalyser {
       if (s.buf[i] !== PSTR[i]) {
         s.done = true;
         this.counters.malformed++;
-        return NONE;
+        return NO_EVENTS;
       }
     }
-    if (s.have < HANDSHAKE_BYTES) return NONE;
+    if (s.have < HANDSHAKE_BYTES) return NO_EVENTS;
     s.done = true;
     const id = s.buf.subarray(48, 68);
     const fields: Record<string, string> = { kind: 'handshake', infoHash: hex(s.buf.subarray(28, 48)), peerId: hex(id) };
@@ -101,11 +102,9 @@ export class BittorrentAnalyser implements StreamAnalyser {
 
   onEnd(): AppEvent[] {
     for (const s of [this.sides.client, this.sides.server]) if (s.have > 0 && !s.done) this.counters.truncated++;
-    return NONE;
+    return NO_EVENTS;
   }
 }
-
-const NONE: AppEvent[] = [];
 
 /** Percent-decoding to octets (a query's info_hash is binary, so decodeURIComponent will not do). */
 export function percentDecode(s: string): Uint8Array | undefined {

@@ -18,6 +18,7 @@
  * decoded at all, so it cannot leak into an IRI-only report.
  */
 import { type DnsMessage, MAX_DNS_RECORDS, RCODES, parseDnsMessage, typeName } from './dns-message';
+import { NO_EVENTS } from './outbox';
 import { clip, newCounters } from './text';
 import type { AppCounters, AppEvent, DatagramAnalyser, FlowSide, StreamAnalyser } from './types';
 
@@ -73,7 +74,7 @@ export class DnsUdpAnalyser implements DatagramAnalyser {
 
   onDatagram(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     const ev = messageEvent(this.counters, data, side, timeUs);
-    return ev ? [ev] : NONE;
+    return ev ? [ev] : NO_EVENTS;
   }
 }
 
@@ -94,7 +95,7 @@ export class DnsTcpAnalyser implements StreamAnalyser {
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     const s = this.sides[side];
-    let out: AppEvent[] = NONE;
+    let out: AppEvent[] = NO_EVENTS;
     let off = 0;
     while (off < data.length && !s.lost) {
       if (!s.msg) {
@@ -113,7 +114,7 @@ export class DnsTcpAnalyser implements StreamAnalyser {
         // A whole message inside this piece is read in place.
         if (data.length - off >= len) {
           const ev = messageEvent(this.counters, data.subarray(off, off + len), side, timeUs);
-          if (ev) out = out === NONE ? [ev] : (out.push(ev), out);
+          if (ev) out = out === NO_EVENTS ? [ev] : (out.push(ev), out);
           off += len;
           continue;
         }
@@ -126,7 +127,7 @@ export class DnsTcpAnalyser implements StreamAnalyser {
       off += n;
       if (s.msgHave === s.msg.length) {
         const ev = messageEvent(this.counters, s.msg, side, timeUs);
-        if (ev) out = out === NONE ? [ev] : (out.push(ev), out);
+        if (ev) out = out === NO_EVENTS ? [ev] : (out.push(ev), out);
         s.msg = undefined;
       }
     }
@@ -142,8 +143,6 @@ export class DnsTcpAnalyser implements StreamAnalyser {
 
   onEnd(): AppEvent[] {
     for (const s of [this.sides.client, this.sides.server]) if (!s.lost && (s.msg || s.lenHave > 0)) this.counters.truncated++;
-    return NONE;
+    return NO_EVENTS;
   }
 }
-
-const NONE: AppEvent[] = [];

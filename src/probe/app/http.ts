@@ -19,6 +19,7 @@
  * software, so it is treated as content too: only addressing leaves for an IRI-only order.
  */
 import { trackerRequest } from './bittorrent';
+import { EventOutbox, NO_EVENTS } from './outbox';
 import { LineBuffer, clip, latin1, newCounters, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -95,10 +96,12 @@ export class HttpAnalyser implements StreamAnalyser {
   private readonly client = new Side('client');
   private readonly server = new Side('server');
   private readonly pending: Pending[] = [];
-  private out: AppEvent[] = [];
+  private readonly out: EventOutbox;
   private time = 0n;
 
-  constructor(readonly counters: AppCounters = newCounters()) {}
+  constructor(readonly counters: AppCounters = newCounters()) {
+    this.out = new EventOutbox(counters);
+  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     const s = side === 'client' ? this.client : this.server;
@@ -124,7 +127,7 @@ export class HttpAnalyser implements StreamAnalyser {
         }
       }
     }
-    return this.flush();
+    return this.out.take();
   }
 
   onGap(side: FlowSide, bytes: number): void {
@@ -140,15 +143,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   onEnd(): AppEvent[] {
-    return [];
-  }
-
-  private flush(): AppEvent[] {
-    if (this.out.length === 0) return this.out;
-    const out = this.out;
-    this.out = [];
-    this.counters.events += out.length;
-    return out;
+    return NO_EVENTS;
   }
 
   private line(s: Side, line: Uint8Array, cut: boolean): void {

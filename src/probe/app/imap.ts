@@ -20,6 +20,7 @@
  * - kind "starttls".
  */
 import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, MAIL_CONTENT_FIELDS, MAX_MAIL_HEADER_BYTES, headerFields, mailHeaders } from './mail';
+import { EventOutbox } from './outbox';
 import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -76,14 +77,16 @@ export class ImapAnalyser implements StreamAnalyser {
   private resp: Response | undefined;
   private serverLiteral = 0;
   private serverSink: ContentBuffer | undefined;
-  private out: AppEvent[] = [];
+  private readonly out: EventOutbox;
   private time = 0n;
   private stopped = false;
 
   constructor(
     readonly counters: AppCounters = newCounters(),
     private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {}
+  ) {
+    this.out = new EventOutbox(counters);
+  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
@@ -114,7 +117,7 @@ export class ImapAnalyser implements StreamAnalyser {
       if (side === 'server') this.serverLine(lines.line);
       else this.clientLine(lines.line);
     }
-    return this.flush();
+    return this.out.take();
   }
 
   onGap(side: FlowSide): void {
@@ -140,15 +143,7 @@ export class ImapAnalyser implements StreamAnalyser {
     this.time = timeUs;
     if (this.resp && this.resp.downloads.length > 0) this.counters.truncated++;
     if (this.resp) this.endResponse('incomplete');
-    return this.flush();
-  }
-
-  private flush(): AppEvent[] {
-    if (this.out.length === 0) return NONE;
-    const out = this.out;
-    this.out = [];
-    this.counters.events += out.length;
-    return out;
+    return this.out.take();
   }
 
   // --- client -------------------------------------------------------------------------------
@@ -292,8 +287,6 @@ export class ImapAnalyser implements StreamAnalyser {
     }
   }
 }
-
-const NONE: AppEvent[] = [];
 
 /**
  * The FETCH item a literal belongs to: the end of `s`, e.g. "BODY[HEADER.FIELDS (FROM)]<0>"

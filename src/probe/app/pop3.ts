@@ -17,6 +17,7 @@
  * - kind "starttls".
  */
 import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders } from './mail';
+import { EventOutbox } from './outbox';
 import { LineBuffer, base64, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -53,14 +54,16 @@ export class Pop3Analyser implements StreamAnalyser {
   /** A multi-line response being read, and the download it is (RETR/TOP). */
   private body: DotBody | undefined;
   private download: { cmd: Command; size: number | undefined; content: ContentBuffer; cut: boolean } | undefined;
-  private out: AppEvent[] = [];
+  private readonly out: EventOutbox;
   private time = 0n;
   private stopped = false;
 
   constructor(
     readonly counters: AppCounters = newCounters(),
     private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {}
+  ) {
+    this.out = new EventOutbox(counters);
+  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
@@ -79,7 +82,7 @@ export class Pop3Analyser implements StreamAnalyser {
       else if (this.auth) this.saslResponse(lines.line);
       else this.command(lines.line);
     }
-    return this.flush();
+    return this.out.take();
   }
 
   onGap(side: FlowSide): void {
@@ -96,15 +99,7 @@ export class Pop3Analyser implements StreamAnalyser {
       this.counters.truncated++;
       this.endBody('incomplete');
     }
-    return this.flush();
-  }
-
-  private flush(): AppEvent[] {
-    if (this.out.length === 0) return NONE;
-    const out = this.out;
-    this.out = [];
-    this.counters.events += out.length;
-    return out;
+    return this.out.take();
   }
 
   private command(line: Uint8Array): void {
@@ -204,5 +199,3 @@ export class Pop3Analyser implements StreamAnalyser {
     this.out.push({ protocol: 'pop3', timeUs: this.time, side: 'server', fields, contentFields: MAIL_CONTENT_FIELDS, content });
   }
 }
-
-const NONE: AppEvent[] = [];

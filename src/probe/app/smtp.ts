@@ -21,6 +21,7 @@
  * (TS 102 232-2 puts them in the e-mail IRI); the subject and the message are content.
  */
 import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders, pathAddress } from './mail';
+import { EventOutbox, NO_EVENTS } from './outbox';
 import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -71,25 +72,27 @@ export class SmtpAnalyser implements StreamAnalyser {
   private body: DotBody | undefined;
   private bdatLeft = 0;
   private bdatLast = false;
-  private out: AppEvent[] = [];
+  private readonly out: EventOutbox;
   private time = 0n;
   private stopped = false;
 
   constructor(
     readonly counters: AppCounters = newCounters(),
     private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {}
+  ) {
+    this.out = new EventOutbox(counters);
+  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
-    if (this.stopped) return NONE;
+    if (this.stopped) return NO_EVENTS;
     if (side === 'server') {
       for (let off = 0; off < data.length && !this.stopped; ) {
         off = this.serverLines.take(data, off);
         if (this.serverLines.line) this.reply(this.serverLines.line, this.serverLines.cut);
       }
     } else this.client(data);
-    return this.flush();
+    return this.out.take();
   }
 
   onGap(side: FlowSide): void {
@@ -113,15 +116,7 @@ export class SmtpAnalyser implements StreamAnalyser {
       this.emitMessage(this.txn, 'incomplete');
     }
     this.txn = undefined;
-    return this.flush();
-  }
-
-  private flush(): AppEvent[] {
-    if (this.out.length === 0) return NONE;
-    const out = this.out;
-    this.out = [];
-    this.counters.events += out.length;
-    return out;
+    return this.out.take();
   }
 
   private push(p: Pending): void {
@@ -331,5 +326,3 @@ export class SmtpAnalyser implements StreamAnalyser {
     this.out.push({ protocol: 'smtp', timeUs: this.time, side: reply === undefined ? 'client' : 'server', fields, contentFields: MAIL_CONTENT_FIELDS, content });
   }
 }
-
-const NONE: AppEvent[] = [];

@@ -20,6 +20,7 @@
  * Classification for pen-register orders: the server name is the host name the target
  * connects to (addressing); ALPN and versions are protocol signalling. No field is content.
  */
+import { NO_EVENTS } from './outbox';
 import { newCounters } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 
@@ -69,7 +70,7 @@ export class TlsAnalyser implements StreamAnalyser {
   constructor(readonly counters: AppCounters = newCounters()) {}
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
-    if (side !== 'client' || this.done) return NONE;
+    if (side !== 'client' || this.done) return NO_EVENTS;
     let off = 0;
     while (off < data.length && !this.done) {
       if (this.recordLeft === 0) {
@@ -86,13 +87,13 @@ export class TlsAnalyser implements StreamAnalyser {
         continue;
       }
       const n = Math.min(this.recordLeft, data.length - off);
-      if (!this.append(data.subarray(off, off + n))) return NONE;
+      if (!this.append(data.subarray(off, off + n))) return NO_EVENTS;
       this.recordLeft -= n;
       off += n;
       const ev = this.tryParse(timeUs);
       if (ev) return ev;
     }
-    return NONE;
+    return NO_EVENTS;
   }
 
   onGap(): void {
@@ -101,14 +102,14 @@ export class TlsAnalyser implements StreamAnalyser {
 
   onEnd(): AppEvent[] {
     if (!this.done && (this.hsHave > 0 || this.headerHave > 0)) this.fail('truncated');
-    return NONE;
+    return NO_EVENTS;
   }
 
   private fail(why: 'malformed' | 'truncated'): AppEvent[] {
     this.done = true;
     this.counters[why]++;
     this.hs = new Uint8Array(0);
-    return NONE;
+    return NO_EVENTS;
   }
 
   /** Adds fragment octets to the handshake buffer, growing it up to the limit. */
@@ -140,14 +141,12 @@ export class TlsAnalyser implements StreamAnalyser {
     this.hs = new Uint8Array(0);
     if (!fields) {
       this.counters.malformed++;
-      return NONE;
+      return NO_EVENTS;
     }
     this.counters.events++;
     return [{ protocol: 'tls', timeUs, side: 'client', fields }];
   }
 }
-
-const NONE: AppEvent[] = [];
 
 /** The event fields of a ClientHello body (after the handshake header), or undefined when it is malformed. */
 export function parseClientHello(b: Uint8Array): Record<string, string> | undefined {

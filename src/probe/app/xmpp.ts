@@ -17,6 +17,7 @@
  *
  * Classification: JIDs and domains are addressing; the message body is content.
  */
+import { EventOutbox, NO_EVENTS } from './outbox';
 import { MAX_FIELD_CHARS, clip, newCounters, saslPlainUser } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 import { type XmlHandler, XmlScanner } from './xml-scan';
@@ -110,7 +111,7 @@ class SideState implements XmlHandler {
 export class XmppAnalyser implements StreamAnalyser {
   readonly protocol = 'xmpp';
   private readonly sides: Record<FlowSide, SideState> = { client: new SideState('client', this), server: new SideState('server', this) };
-  private out: AppEvent[] = [];
+  private readonly out: EventOutbox;
   private time = 0n;
   private stopped = false;
   get isStopped(): boolean {
@@ -120,19 +121,21 @@ export class XmppAnalyser implements StreamAnalyser {
   private auth: { mechanism: string; username?: string } | undefined;
   private readonly lost: Record<FlowSide, boolean> = { client: false, server: false };
 
-  constructor(readonly counters: AppCounters = newCounters()) {}
+  constructor(readonly counters: AppCounters = newCounters()) {
+    this.out = new EventOutbox(counters);
+  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
-    if (this.stopped) return NONE;
+    if (this.stopped) return NO_EVENTS;
     this.time = timeUs;
-    if (this.lost[side]) return NONE;
+    if (this.lost[side]) return NO_EVENTS;
     const s = this.sides[side];
     const cut = s.scanner.cut;
     const bad = s.scanner.bad;
     s.scanner.feed(data);
     this.counters.truncated += s.scanner.cut - cut;
     this.counters.malformed += s.scanner.bad - bad;
-    return this.flush();
+    return this.out.take();
   }
 
   onGap(side: FlowSide): void {
@@ -143,15 +146,7 @@ export class XmppAnalyser implements StreamAnalyser {
   }
 
   onEnd(): AppEvent[] {
-    return NONE;
-  }
-
-  private flush(): AppEvent[] {
-    if (this.out.length === 0) return NONE;
-    const out = this.out;
-    this.out = [];
-    this.counters.events += out.length;
-    return out;
+    return NO_EVENTS;
   }
 
   private emit(side: FlowSide, fields: Record<string, string>, contentFields?: readonly string[]): void {
@@ -206,5 +201,3 @@ export class XmppAnalyser implements StreamAnalyser {
 
 /** The fields of XMPP events that are content. */
 export const XMPP_CONTENT_FIELDS: readonly string[] = Object.freeze(['body']);
-
-const NONE: AppEvent[] = [];
