@@ -12,15 +12,20 @@
  * (state expired) and nothing captured after its end time arrives. An auditor certificate
  * cannot change a warrant, a probe certificate cannot even list them; `lig audit verify`
  * passes on the untouched log (through the API and offline) and fails, naming the entry,
- * once a byte of it is changed. Every wait is on an event (a record, a process exit, a task
- * list change); nothing is timed.
+ * once a byte of it is changed. An iri-only warrant made with `--reports summary
+ * --summary-interval 90s` reaches a probe's task list over the ingest gRPC (a ProbeClient,
+ * as `lig probe` sees it) as REPORT_MODE_SUMMARY every 90 s, and `modify` changes that at the
+ * probe at once. Every wait is on an event (a record, a process exit, a task list change);
+ * nothing is timed.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseMediatorConfig } from '../../src/config';
+import { ReportMode, type Task, type TaskList, Task_Type } from '../../src/gen/lig/v1/ingest';
 import type { Lemf } from '../../src/lemf';
 import { Mediator } from '../../src/mediation/mediator';
+import { ProbeClient } from '../../src/probe/client';
 import { type LigProcess, lig, lineMatching, stop } from '../helpers/lig-process';
 import { Hi3Records, Traffic, adminConfigYaml, run, type Ran } from './admin-helpers';
 import { LIID_CC, type Setup, setup, startLemf } from './mediator-helpers';
@@ -176,6 +181,75 @@ describe('warrants through the CLI while traffic flows', function () {
     assert.equal(asProbe.code, 1);
     assert.match(asProbe.stderr, /\[LIG_ERR_ADMIN_DENIED\]/);
     assert.ok(!asProbe.stderr.includes('LIID-CLI') && asProbe.stdout.length === 0, 'no warrant data for a probe');
+  });
+
+  it('an iri-only warrant with --reports summary reaches a probe\'s tasks as REPORT_MODE_SUMMARY with its interval; modify changes it there', async () => {
+    // A second probe, seeing its tasks over the ingest gRPC as `lig probe` does; the warrant is for it alone.
+    const leaf = s.pki.probes['probe-2']!;
+    const p2 = await ProbeClient.open({
+      mediator: { address: { host: '127.0.0.1', port: mediator.ingestAddress!.port }, tls: { ca: s.pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } },
+      spool: { dir: path.join(s.tmp, 'spool-probe-2') },
+      sourceKind: 'tzsp',
+      backoff: { initialMs: 5, maxMs: 50 },
+      log: (l, m) => logs.push(`probe-2 ${l}: ${m}`),
+    });
+    try {
+      const mine = (l: TaskList | undefined): Task | undefined =>
+        l?.tasks.find((t) => t.targets.some((x) => x.kind?.$case === 'username' && x.kind.username === 'reports-target'));
+      /** The warrant's task in the first task list (the current one included) for which `pred` holds. */
+      const taskWhen = (pred: (t: Task | undefined) => boolean): Promise<Task | undefined> =>
+        new Promise((resolve) => {
+          if (p2.tasks && pred(mine(p2.tasks))) return resolve(mine(p2.tasks));
+          const on = (l: TaskList) => {
+            if (!pred(mine(l))) return;
+            p2.off('tasks', on);
+            resolve(mine(l));
+          };
+          p2.on('tasks', on);
+        });
+      await taskWhen(() => true);
+      assert.equal(mine(p2.tasks), undefined, 'no task before the warrant');
+
+      const added = json(ok(await warrant([
+        'add', '--liid', 'LIID-CLI-R', '--agency', 'lea-1', '--type', 'iri-only', '--target', 'user:reports-target', '--end', '+1h', '--country', 'DE',
+        '--order', 'ORDER-R', '--authority', 'Judge R', '--officer', 'Officer R', '--employee', 'Employee R', '--probe', 'probe-2',
+        '--reports', 'summary', '--summary-interval', '90s', '--json',
+      ]), 'add'));
+      assert.deepEqual(added.reports, { mode: 'summary', intervalSeconds: 90 });
+      const id = String(added.id);
+      const shown = ok(await warrant(['show', id], 'auditor'), 'show');
+      assert.ok(shown.stdout.includes('reports    summary, summary interval 1m30s'), shown.stdout.join('\n'));
+
+      ok(await warrant(['activate', id]), 'activate');
+      const t = await taskWhen((x) => x !== undefined);
+      assert.deepEqual([t!.type, t!.reportMode, t!.summaryIntervalSeconds], [Task_Type.TYPE_IRI_ONLY, ReportMode.REPORT_MODE_SUMMARY, 90]);
+
+      const modified = json(ok(await warrant(['modify', id, '--reports', 'both', '--summary-interval', '30s', '--json']), 'modify'));
+      assert.deepEqual(modified.reports, { mode: 'both', intervalSeconds: 30 });
+      const t2 = await taskWhen((x) => x?.reportMode === ReportMode.REPORT_MODE_BOTH);
+      assert.deepEqual([t2!.taskId, t2!.summaryIntervalSeconds], [t!.taskId, 30], 'the same task, its new mode');
+      const entry = mediator.provisioning.audit.entries().filter((e) => e.action === 'warrant.modify' && e.subject === `warrant/${id}`).at(-1)!;
+      assert.deepEqual([(entry.before as { reports: unknown }).reports, (entry.after as { reports: unknown }).reports], [
+        { mode: 'summary', intervalSeconds: 90 },
+        { mode: 'both', intervalSeconds: 30 },
+      ]);
+
+      // A content warrant with a reporting mode is refused by the mediator; a bad mode by the CLI.
+      const content = await warrant([
+        'add', '--liid', 'LIID-CLI-RC', '--agency', 'lea-1', '--type', 'content', '--target', 'ip:203.0.113.40', '--end', '+1h', '--country', 'DE',
+        '--order', 'O', '--authority', 'A', '--officer', 'B', '--employee', 'C', '--reports', 'summary',
+      ]);
+      assert.equal(content.code, 1, content.stderr);
+      assert.match(content.stderr, /reports: applies to iri-only warrants only.*\n?.*\[LIG_ERR_WARRANT_INVALID\]/s);
+      const usage = await warrant(['modify', id, '--reports', 'everything']);
+      assert.equal(usage.code, 2, usage.stderr);
+      assert.match(usage.stderr, /--reports must be headers, summary or both/);
+
+      ok(await warrant(['stop', id]), 'stop');
+      await taskWhen((x) => x === undefined);
+    } finally {
+      await p2.close();
+    }
   });
 
   it('lig audit verify passes on the untouched log and fails naming the entry after one byte changed', async () => {
