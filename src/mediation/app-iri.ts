@@ -159,14 +159,18 @@ export const IRI_ONLY_FIELDS: Readonly<Record<string, Readonly<Record<string, Sh
   },
 });
 
-/** Fields that hold lists: reported one LigField per item. */
-export const LIST_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.freeze({
-  dns: { answers: '; ' },
-  bittorrent: { infoHash: ',', peers: ',' },
-  smtp: { recipients: ',' },
-  pop3: { recipients: ',' },
-  imap: { recipients: ',' },
-});
+/**
+ * Fields that hold lists, with their separator: reported one LigField per item, for every kind
+ * of task alike. Read off the IRI-only shapes, so the two can never disagree.
+ */
+export const LIST_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(IRI_ONLY_FIELDS).map(([protocol, shapes]) => [
+      protocol,
+      Object.freeze(Object.fromEntries(Object.entries(shapes).flatMap(([name, shape]) => (shape.sep !== undefined ? [[name, shape.sep]] : [])))),
+    ]),
+  ),
+);
 
 export const EMAIL_PROTOCOLS: Readonly<Record<string, EmailProtocol>> = Object.freeze({ smtp: 'smtp', pop3: 'pop3', imap: 'imap4' });
 /** The protocols lig makes IRI of (every analyser of src/probe/app). */
