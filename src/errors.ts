@@ -145,8 +145,9 @@ export type LigErrorCode = keyof typeof ERROR_CODES;
 /** Base class of every lig error. `code` is stable; `hint` is the catalogue's advice. */
 export class LigError extends Error {
   readonly code: LigErrorCode;
+  /** `options` may hold a subclass's own fields too: only `cause` is read, and set only when there is one. */
   constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
@@ -155,12 +156,37 @@ export class LigError extends Error {
   }
 }
 
+/** `message` placed at a byte offset of its input, when the offset is known. */
+function atByte(message: string, offset: number | undefined): string {
+  return offset === undefined ? message : `${message} (at byte ${offset})`;
+}
+
+/** `message` about a file (or other named thing), its name first when known. */
+function inFile(path: string | undefined, message: string): string {
+  return path === undefined ? message : `${path}: ${message}`;
+}
+
+/**
+ * A failure that may have come over gRPC: `grpcCode` is the status the call or stream ended
+ * with and `remoteCode` the lig code the other side sent with it, if any (ProbeError,
+ * AdminError).
+ */
+export abstract class GrpcStatusError extends LigError {
+  readonly grpcCode: number | undefined;
+  readonly remoteCode: string | undefined;
+  constructor(code: LigErrorCode, message: string, options?: { grpcCode?: number; remoteCode?: string; cause?: unknown }) {
+    super(code, message, options);
+    this.grpcCode = options?.grpcCode;
+    this.remoteCode = options?.remoteCode;
+  }
+}
+
 /** Malformed or over-limit BER. `offset` is the byte offset in the input where it was found. */
 export class BerError extends LigError {
   /** Byte offset in the input; undefined for errors found while encoding. */
   readonly offset: number | undefined;
   constructor(code: LigErrorCode, message: string, offset?: number) {
-    super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
+    super(code, atByte(message, offset));
     this.offset = offset;
   }
 }
@@ -221,7 +247,7 @@ export class ConfigSyntaxError extends LigError {
 export class ConfigReadError extends LigError {
   readonly file: string;
   constructor(file: string, message: string, cause?: unknown) {
-    super('LIG_ERR_CONFIG_READ', `${file}: ${message}`, cause === undefined ? undefined : { cause });
+    super('LIG_ERR_CONFIG_READ', inFile(file, message), { cause });
     this.file = file;
   }
 }
@@ -231,7 +257,7 @@ export class CaptureFileError extends LigError {
   /** Byte offset from the start of the capture; undefined for errors found while encoding. */
   readonly offset: number | undefined;
   constructor(code: LigErrorCode, message: string, offset?: number) {
-    super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
+    super(code, atByte(message, offset));
     this.offset = offset;
   }
 }
@@ -240,17 +266,13 @@ export class CaptureFileError extends LigError {
  * A packet source cannot start or keep running: bad options, a device or file that cannot be
  * opened, a port that cannot be bound, a read that failed.
  */
-export class SourceError extends LigError {
-  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class SourceError extends LigError {}
 
 /** A malformed TZSP or PacketCable CCC datagram. `offset` is where in the datagram it was found. */
 export class DatagramError extends LigError {
   readonly offset: number;
   constructor(code: LigErrorCode, message: string, offset: number) {
-    super(code, `${message} (at byte ${offset})`);
+    super(code, atByte(message, offset));
     this.offset = offset;
   }
 }
@@ -263,7 +285,7 @@ export class JournalError extends LigError {
   readonly file: string | undefined;
   readonly offset: number | undefined;
   constructor(code: LigErrorCode, message: string, where?: { file?: string; offset?: number; cause?: unknown }) {
-    super(code, message, where?.cause === undefined ? undefined : { cause: where.cause });
+    super(code, message, where);
     this.file = where?.file;
     this.offset = where?.offset;
   }
@@ -273,7 +295,7 @@ export class JournalError extends LigError {
 export class CertError extends LigError {
   readonly path: string | undefined;
   constructor(code: LigErrorCode, message: string, path?: string) {
-    super(code, path === undefined ? message : `${path}: ${message}`);
+    super(code, inFile(path, message));
     this.path = path;
   }
 }
@@ -285,17 +307,13 @@ export class CertError extends LigError {
 export class DeliveryError extends LigError {
   readonly peerCode: string | undefined;
   constructor(code: LigErrorCode, message: string, options?: { cause?: unknown; peerCode?: string }) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.peerCode = options?.peerCode;
   }
 }
 
 /** File delivery failed: writing, syncing or recovering an agency's files directory. */
-export class FilesError extends LigError {
-  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class FilesError extends LigError {}
 
 /** The command line could not be understood. */
 export class UsageError extends LigError {
@@ -308,7 +326,7 @@ export class UsageError extends LigError {
 export class LemfError extends LigError {
   readonly path: string | undefined;
   constructor(code: LigErrorCode, message: string, where?: { path?: string; cause?: unknown }) {
-    super(code, where?.path === undefined ? message : `${where.path}: ${message}`, where?.cause === undefined ? undefined : { cause: where.cause });
+    super(code, inFile(where?.path, message), where);
     this.path = where?.path;
   }
 }
@@ -320,7 +338,7 @@ export class LemfError extends LigError {
 export class IngestError extends LigError {
   readonly probe: string | undefined;
   constructor(code: LigErrorCode, message: string, options?: { probe?: string; cause?: unknown }) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.probe = options?.probe;
   }
 }
@@ -329,15 +347,7 @@ export class IngestError extends LigError {
  * The probe's link to the mediator failed, or its spool is unusable. `grpcCode` is the gRPC
  * status the stream ended with and `remoteCode` the lig code the mediator sent with it, if any.
  */
-export class ProbeError extends LigError {
-  readonly grpcCode: number | undefined;
-  readonly remoteCode: string | undefined;
-  constructor(code: LigErrorCode, message: string, options?: { grpcCode?: number; remoteCode?: string; cause?: unknown }) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.grpcCode = options?.grpcCode;
-    this.remoteCode = options?.remoteCode;
-  }
-}
+export class ProbeError extends GrpcStatusError {}
 
 /**
  * A RADIUS accounting packet or DHCP message seen on the wire is malformed or unusable
@@ -347,39 +357,23 @@ export class ProbeError extends LigError {
 export class IdentityPacketError extends LigError {
   readonly offset: number;
   constructor(code: LigErrorCode, message: string, offset: number) {
-    super(code, `${message} (at byte ${offset})`);
+    super(code, atByte(message, offset));
     this.offset = offset;
   }
 }
 
 /** The mediator core cannot read or write its dataDir state (task ids, CIN allocations). */
-export class MediationError extends LigError {
-  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class MediationError extends LigError {}
 
 /** `lig demo` cannot find its capture, cannot use its output directory, or did not see every record delivered. */
-export class DemoError extends LigError {
-  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class DemoError extends LigError {}
 
 /**
  * An admin API call was refused or failed. On the server, `code` decides the gRPC status
  * (mediation/status.ts); on the client, `grpcCode` is the status received and `remoteCode`
  * the lig code the mediator sent with it, if any.
  */
-export class AdminError extends LigError {
-  readonly grpcCode: number | undefined;
-  readonly remoteCode: string | undefined;
-  constructor(code: LigErrorCode, message: string, options?: { grpcCode?: number; remoteCode?: string; cause?: unknown }) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.grpcCode = options?.grpcCode;
-    this.remoteCode = options?.remoteCode;
-  }
-}
+export class AdminError extends GrpcStatusError {}
 
 /**
  * A warrant operation was refused: invalid input (`problems` lists each, by field, without
@@ -394,17 +388,13 @@ export class WarrantError extends LigError {
 }
 
 /** The warrant database cannot be opened, migrated or written. */
-export class StoreError extends LigError {
-  constructor(code: LigErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class StoreError extends LigError {}
 
 /** The audit log cannot be written, or does not verify; `entry` names the bad entry (its seq) when known. */
 export class AuditError extends LigError {
   readonly entry: number | undefined;
   constructor(code: LigErrorCode, message: string, options?: { entry?: number; cause?: unknown }) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.entry = options?.entry;
   }
 }
