@@ -70,6 +70,13 @@ export const PACING_HEADROOM_SHARE = 0.25;
 export const PACING_MIN_HEADROOM_BYTES = 4 * MAX_BATCH_BYTES;
 /** pcap replay: while waiting for room, look again this often (space is freed after an ack, asynchronously). */
 export const PACING_POLL_MS = 100;
+/** A live source's capture clock moves on this often while no frame comes (summaries, lease expiry). */
+export const LIVE_CLOCK_TICK_MS = 1000;
+/**
+ * How far behind the wall clock that tick stays: frames captured earlier but still queued in
+ * the source are then almost surely older, so time never passes a frame waiting to be read.
+ */
+export const LIVE_CLOCK_LAG_US = 500_000;
 /** Bytes an event adds besides its packet, for pacing (time, matches, framing). */
 const EVENT_OVERHEAD_BYTES = 48;
 
@@ -130,6 +137,8 @@ export class ProbeAgent extends EventEmitter {
   private readonly stopping = new AbortController();
   private readonly ackedAtStart: bigint;
   private readonly statusTimer: NodeJS.Timeout | undefined;
+  /** Live sources: moves capture time on while the link is quiet (summaries, lease expiry). */
+  private readonly clockTimer: NodeJS.Timeout | undefined;
   private drainMs: number;
   private state: AgentState;
   private src: PacketSource | undefined;
@@ -155,6 +164,14 @@ export class ProbeAgent extends EventEmitter {
     if (every > 0) {
       this.statusTimer = setInterval(() => this.log('info', formatAgentStatus(this.stats())), every);
       this.statusTimer.unref();
+    }
+    if (this.sourceKind !== 'pcap') {
+      this.clockTimer = setInterval(() => {
+        if (this.state !== 'capturing') return;
+        this.pipeline.advanceTo(Date.now() * 1000 - LIVE_CLOCK_LAG_US);
+        this.submitIdentityEvents();
+      }, LIVE_CLOCK_TICK_MS);
+      this.clockTimer.unref();
     }
     this.done = this.run();
     // Callers await `done`; this keeps a rejection nobody awaited from ending the process.
@@ -388,6 +405,7 @@ export class ProbeAgent extends EventEmitter {
   /** Closes the client (what is unacknowledged stays in the spool); returns the unacknowledged count. */
   private async close(): Promise<bigint> {
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.clockTimer) clearInterval(this.clockTimer);
     await this.client.close();
     this.finalClient = this.client.stats();
     this.state = 'stopped';

@@ -177,6 +177,19 @@ export class PacketPipeline {
     return this.app.matched(p, frameTimeUs(frame.ts), t, matches, this.after);
   }
 
+  /**
+   * Moves capture time to `nowUs` without a frame (a live source on a quiet link): the flow
+   * summaries and lease expiries that time made due are queued for takeIdentityEvents(), as a
+   * frame captured then would have made them. Never moves time back.
+   */
+  advanceTo(nowUs: number): void {
+    if (nowUs <= this.lastTimeUs) return;
+    this.lastTimeUs = nowUs;
+    this.app.tick(nowUs, this.pending);
+    const tracker = this.identity.tracker;
+    if (nowUs >= tracker.nextExpiryUs) this.changed(tracker.expire(nowUs), BigInt(Math.round(nowUs)));
+  }
+
   /** How many events wait to follow the frame's own event. */
   get appEventsPending(): number {
     return this.after.length;

@@ -265,6 +265,23 @@ describe('probe application stage', () => {
     assert.deepEqual(run(p, c.close()), []);
   });
 
+  it('a quiet link: advancing the clock without a frame makes the timer summary due, dated at its last packet', () => {
+    const t = task(5, Task_Type.TYPE_IRI_ONLY, [ipTarget(TARGET)], { reportMode: ReportMode.REPORT_MODE_SUMMARY, summaryIntervalSeconds: 30 });
+    const p = pipeline([t]);
+    const c = new Conn(TARGET, 40600, WEB, 443);
+    const first = run(p, c.open());
+    assert.deepEqual(summaries(first).map((s) => [s.trigger, Number(s.packets)]), [[FlowSummary_Trigger.TRIGGER_FLOW_START, 1]]);
+    const last = clock;
+    p.advanceTo(last + 29_000_000);
+    assert.deepEqual(summaries([...p.takeIdentityEvents()]), [], 'not yet due');
+    p.advanceTo(last + 31_000_000);
+    const due = summaries([...p.takeIdentityEvents()]);
+    assert.deepEqual(due.map((s) => [s.trigger, Number(s.packets)]), [[FlowSummary_Trigger.TRIGGER_TIMER, 2]]);
+    assert.equal(Number(due[0]!.time), last, 'dated at the last packet it counts');
+    p.advanceTo(last);
+    assert.equal(p.identityEventsPending, 0, 'time never moves back');
+  });
+
   it('an e-mail target: the messages to or from the address, whoever sends them, and nothing else of that subscriber', () => {
     const p = pipeline([task(1, Task_Type.TYPE_CONTENT, [ipTarget(TARGET)]), task(3, Task_Type.TYPE_CONTENT, [emailTarget('watched@EXAMPLE.org')])]);
     const mail = smtp(OTHER, [
