@@ -19,10 +19,9 @@
  *   literal.
  * - kind "starttls".
  */
-import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, MAIL_CONTENT_FIELDS, MAX_MAIL_HEADER_BYTES, headerFields, mailHeaders } from './mail';
-import { EventOutbox } from './outbox';
-import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
-import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
+import { ContentBuffer, MAX_MAIL_HEADER_BYTES, MailAnalyser, headerFields, mailHeaders } from './mail';
+import { LineBuffer, clip, latin1, logonFields, saslUser, sniffPrefix, text } from './text';
+import type { AppEvent, FlowSide, StreamAnalyser } from './types';
 
 /** Longest command or response line read (between literals). */
 export const MAX_IMAP_LINE_BYTES = 8192;
@@ -62,7 +61,7 @@ interface Response {
   header?: ContentBuffer;
 }
 
-export class ImapAnalyser implements StreamAnalyser {
+export class ImapAnalyser extends MailAnalyser implements StreamAnalyser {
   readonly protocol = 'imap';
   private readonly clientLines = new LineBuffer(MAX_IMAP_LINE_BYTES);
   private readonly serverLines = new LineBuffer(MAX_IMAP_LINE_BYTES);
@@ -77,16 +76,6 @@ export class ImapAnalyser implements StreamAnalyser {
   private resp: Response | undefined;
   private serverLiteral = 0;
   private serverSink: ContentBuffer | undefined;
-  private readonly out: EventOutbox;
-  private time = 0n;
-  private stopped = false;
-
-  constructor(
-    readonly counters: AppCounters = newCounters(),
-    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {
-    this.out = new EventOutbox(counters);
-  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
@@ -197,11 +186,7 @@ export class ImapAnalyser implements StreamAnalyser {
   private saslResponse(s: string): void {
     const a = this.auth!;
     if (a.user !== undefined || s.trim() === '*') return;
-    if (a.mechanism === 'PLAIN') a.user = saslPlainUser(s);
-    else if (a.mechanism === 'LOGIN') {
-      const u = base64(s);
-      if (u && u.length > 0) a.user = text(u);
-    }
+    a.user = saslUser(a.mechanism ?? '', s);
   }
 
   // --- server -------------------------------------------------------------------------------
@@ -262,12 +247,10 @@ export class ImapAnalyser implements StreamAnalyser {
     }
     if (p.verb === 'LOGIN' || p.verb === 'AUTHENTICATE') {
       if (ok && p.user !== undefined) this.user = p.user;
-      const fields: Record<string, string> = { kind: 'logon', mechanism: p.verb === 'LOGIN' ? 'LOGIN' : (p.mechanism ?? ''), status: ok ? 'ok' : 'failed' };
-      if (p.user !== undefined) fields.username = p.user;
-      this.out.push({ protocol: 'imap', timeUs: this.time, side: 'server', fields });
+      this.emit('server', logonFields(p.verb === 'LOGIN' ? 'LOGIN' : (p.mechanism ?? ''), ok, p.user));
     } else if (p.verb === 'STARTTLS' && ok) {
       this.stopped = true;
-      this.out.push({ protocol: 'imap', timeUs: this.time, side: 'server', fields: { kind: 'starttls' } });
+      this.emit('server', { kind: 'starttls' });
     }
   }
 
@@ -283,7 +266,7 @@ export class ImapAnalyser implements StreamAnalyser {
       if (this.user !== undefined) fields.username = this.user;
       headerFields(/^(BODY\[\]|RFC822|BINARY\[\])/i.test(d.item) ? mailHeaders(content) : (header ?? { to: [] }), fields);
       if (d.content.truncated) fields.contentTruncated = 'true';
-      this.out.push({ protocol: 'imap', timeUs: this.time, side: 'server', fields, contentFields: MAIL_CONTENT_FIELDS, content });
+      this.emit('server', fields, content);
     }
   }
 }

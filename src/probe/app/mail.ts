@@ -1,10 +1,12 @@
 /**
  * What the mail analysers share (SMTP, POP3, IMAP): a dot-stuffed body reader (SMTP DATA,
  * RFC 5321 §4.5.2; POP3 multi-line responses, RFC 1939 §3), a bounded copy of a message's
- * octets, and the header fields of a message (RFC 5322: Message-ID, Subject, From, To, Cc).
- * Pure.
+ * octets, the header fields of a message (RFC 5322: Message-ID, Subject, From, To, Cc), and
+ * the state every mail analyser keeps (MailAnalyser). Pure.
  */
-import { clip, text } from './text';
+import { EventOutbox } from './outbox';
+import { clip, newCounters, text } from './text';
+import type { AppCounters, FlowSide } from './types';
 
 /** Default bound on the octets of one message kept as an event's content; beyond it the copy is cut. */
 export const MAX_MAIL_CONTENT_BYTES = 8 * 1024 * 1024;
@@ -199,3 +201,28 @@ export function headerFields(h: MailHeaders, fields: Record<string, string>, sen
 
 /** The fields of mail events that are content: the subject (the message itself is `content`). */
 export const MAIL_CONTENT_FIELDS: readonly string[] = Object.freeze(['subject']);
+
+/**
+ * The state the mail analysers (SMTP, POP3, IMAP) keep alike: their counters and content
+ * limits, the events made and not yet returned, the capture time of the bytes being read,
+ * and whether reading has stopped (after STARTTLS).
+ */
+export abstract class MailAnalyser {
+  abstract readonly protocol: string;
+  protected readonly out: EventOutbox;
+  protected time = 0n;
+  protected stopped = false;
+
+  constructor(
+    readonly counters: AppCounters = newCounters(),
+    protected readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
+  ) {
+    this.out = new EventOutbox(counters);
+  }
+
+  /** An event of this protocol, at the time of the bytes being read; with `content`, a message (its subject is content). */
+  protected emit(side: FlowSide, fields: Record<string, string>, content?: Uint8Array): void {
+    const ev = { protocol: this.protocol, timeUs: this.time, side, fields };
+    this.out.push(content === undefined ? ev : { ...ev, contentFields: MAIL_CONTENT_FIELDS, content });
+  }
+}

@@ -16,10 +16,9 @@
  *   message (dot-unstuffed).
  * - kind "starttls".
  */
-import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders } from './mail';
-import { EventOutbox } from './outbox';
-import { LineBuffer, base64, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
-import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
+import { ContentBuffer, DotBody, MailAnalyser, headerFields, mailHeaders } from './mail';
+import { LineBuffer, latin1, logonFields, saslUser, sniffPrefix, text } from './text';
+import type { AppEvent, FlowSide, StreamAnalyser } from './types';
 
 /** Longest command or status line read (RFC 2449 allows 512 octets for a response). */
 export const MAX_POP3_LINE_BYTES = 4096;
@@ -44,7 +43,7 @@ function multiLine(verb: string, arg: string): boolean {
   return verb === 'AUTH' && arg.trim() === ''; // the mechanism list, where servers give one
 }
 
-export class Pop3Analyser implements StreamAnalyser {
+export class Pop3Analyser extends MailAnalyser implements StreamAnalyser {
   readonly protocol = 'pop3';
   private readonly clientLines = new LineBuffer(MAX_POP3_LINE_BYTES);
   private readonly serverLines = new LineBuffer(MAX_POP3_LINE_BYTES);
@@ -54,16 +53,6 @@ export class Pop3Analyser implements StreamAnalyser {
   /** A multi-line response being read, and the download it is (RETR/TOP). */
   private body: DotBody | undefined;
   private download: { cmd: Command; size: number | undefined; content: ContentBuffer; cut: boolean } | undefined;
-  private readonly out: EventOutbox;
-  private time = 0n;
-  private stopped = false;
-
-  constructor(
-    readonly counters: AppCounters = newCounters(),
-    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {
-    this.out = new EventOutbox(counters);
-  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
@@ -126,11 +115,7 @@ export class Pop3Analyser implements StreamAnalyser {
   private saslResponse(line: Uint8Array): void {
     const a = this.auth!;
     const s = latin1(line, MAX_POP3_LINE_BYTES).trim();
-    if (a.mechanism === 'PLAIN' && a.step === 0) this.user = saslPlainUser(s) ?? this.user;
-    else if (a.mechanism === 'LOGIN' && a.step === 0) {
-      const u = base64(s);
-      if (u && u.length > 0) this.user = text(u);
-    }
+    if (a.step === 0) this.user = saslUser(a.mechanism, s) ?? this.user;
     a.step++;
   }
 
@@ -158,7 +143,7 @@ export class Pop3Analyser implements StreamAnalyser {
       case 'STLS':
         if (ok) {
           this.stopped = true;
-          this.out.push({ protocol: 'pop3', timeUs: this.time, side: 'server', fields: { kind: 'starttls' } });
+          this.emit('server', { kind: 'starttls' });
           return;
         }
         break;
@@ -175,9 +160,7 @@ export class Pop3Analyser implements StreamAnalyser {
   }
 
   private logon(mechanism: string, ok: boolean): void {
-    const fields: Record<string, string> = { kind: 'logon', mechanism, status: ok ? 'ok' : 'failed' };
-    if (this.user !== undefined) fields.username = this.user;
-    this.out.push({ protocol: 'pop3', timeUs: this.time, side: 'server', fields });
+    this.emit('server', logonFields(mechanism, ok, this.user));
   }
 
   private endBody(status: string): void {
@@ -196,6 +179,6 @@ export class Pop3Analyser implements StreamAnalyser {
     if (this.user !== undefined) fields.username = this.user;
     headerFields(mailHeaders(content), fields);
     if (d.content.truncated || d.cut) fields.contentTruncated = 'true';
-    this.out.push({ protocol: 'pop3', timeUs: this.time, side: 'server', fields, contentFields: MAIL_CONTENT_FIELDS, content });
+    this.emit('server', fields, content);
   }
 }

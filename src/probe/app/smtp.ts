@@ -20,10 +20,10 @@
  * Classification: envelope addresses, the Message-ID, HELO name and user name are addressing
  * (TS 102 232-2 puts them in the e-mail IRI); the subject and the message are content.
  */
-import { ContentBuffer, type ContentLimits, DEFAULT_CONTENT_LIMITS, DotBody, MAIL_CONTENT_FIELDS, headerFields, mailHeaders, pathAddress } from './mail';
-import { EventOutbox, NO_EVENTS } from './outbox';
-import { LineBuffer, base64, clip, latin1, newCounters, saslPlainUser, sniffPrefix, text } from './text';
-import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
+import { ContentBuffer, DotBody, MailAnalyser, headerFields, mailHeaders, pathAddress } from './mail';
+import { NO_EVENTS } from './outbox';
+import { LineBuffer, clip, latin1, logonFields, saslUser, sniffPrefix, text } from './text';
+import type { AppEvent, FlowSide, StreamAnalyser } from './types';
 
 /** Longest command or reply line read (RFC 5321 §4.5.3.1 allows 512; extensions more). */
 export const MAX_SMTP_LINE_BYTES = 4096;
@@ -58,7 +58,7 @@ interface Message {
 
 type ClientMode = 'commands' | 'data' | 'bdat' | 'auth' | 'stopped';
 
-export class SmtpAnalyser implements StreamAnalyser {
+export class SmtpAnalyser extends MailAnalyser implements StreamAnalyser {
   readonly protocol = 'smtp';
   private readonly clientLines = new LineBuffer(MAX_SMTP_LINE_BYTES);
   private readonly serverLines = new LineBuffer(MAX_SMTP_LINE_BYTES);
@@ -72,16 +72,6 @@ export class SmtpAnalyser implements StreamAnalyser {
   private body: DotBody | undefined;
   private bdatLeft = 0;
   private bdatLast = false;
-  private readonly out: EventOutbox;
-  private time = 0n;
-  private stopped = false;
-
-  constructor(
-    readonly counters: AppCounters = newCounters(),
-    private readonly limits: ContentLimits = DEFAULT_CONTENT_LIMITS,
-  ) {
-    this.out = new EventOutbox(counters);
-  }
 
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     this.time = timeUs;
@@ -234,11 +224,7 @@ export class SmtpAnalyser implements StreamAnalyser {
     if (!a) return;
     const s = latin1(line, MAX_SMTP_LINE_BYTES).trim();
     if (s === '*') return;
-    if (a.mechanism === 'PLAIN' && a.step === 0) this.username = saslPlainUser(s) ?? this.username;
-    else if (a.mechanism === 'LOGIN' && a.step === 0) {
-      const u = base64(s);
-      if (u && u.length > 0) this.username = text(u);
-    }
+    if (a.step === 0) this.username = saslUser(a.mechanism, s) ?? this.username;
     a.step++;
   }
 
@@ -294,10 +280,9 @@ export class SmtpAnalyser implements StreamAnalyser {
   }
 
   private logon(code: number): void {
-    const fields: Record<string, string> = { kind: 'logon', mechanism: this.auth?.mechanism ?? '', status: code >= 200 && code < 300 ? 'ok' : 'failed' };
-    if (this.username !== undefined) fields.username = this.username;
+    const fields = logonFields(this.auth?.mechanism ?? '', code >= 200 && code < 300, this.username);
     this.auth = undefined;
-    this.out.push({ protocol: 'smtp', timeUs: this.time, side: 'server', fields });
+    this.emit('server', fields);
   }
 
   private startTls(): void {
@@ -305,7 +290,7 @@ export class SmtpAnalyser implements StreamAnalyser {
     this.mode = 'stopped';
     const fields: Record<string, string> = { kind: 'starttls' };
     if (this.helo !== undefined) fields.helo = this.helo;
-    this.out.push({ protocol: 'smtp', timeUs: this.time, side: 'server', fields });
+    this.emit('server', fields);
   }
 
   private emitMessage(m: Message, status: string, reply?: string): void {
@@ -323,6 +308,6 @@ export class SmtpAnalyser implements StreamAnalyser {
     if (this.helo !== undefined) fields.helo = this.helo;
     if (this.username !== undefined) fields.username = this.username;
     if (m.content.truncated || m.cut) fields.contentTruncated = 'true';
-    this.out.push({ protocol: 'smtp', timeUs: this.time, side: reply === undefined ? 'client' : 'server', fields, contentFields: MAIL_CONTENT_FIELDS, content });
+    this.emit(reply === undefined ? 'client' : 'server', fields, content);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Helpers the analysers share: bounded line splitting of a byte stream fed in pieces of any
  * size (HTTP, SMTP, POP3, IMAP), counters, bounded conversion of bytes to field text,
- * addresses as text, base64 and SASL PLAIN. Pure: no I/O, no clock.
+ * addresses as text, base64, the user name of SASL PLAIN and LOGIN, and logon fields. Pure:
+ * no I/O, no clock.
  */
 import type { AppCounters } from './types';
 
@@ -160,5 +161,24 @@ export function saslPlainUser(b64: string): string | undefined {
   if (second < 0) return undefined;
   const user = text(b.subarray(first + 1, second));
   return user === '' ? undefined : user;
+}
+
+/**
+ * The user name in the first client response of a SASL exchange (base64): the PLAIN
+ * authentication identity (RFC 4616), or the LOGIN user name; undefined for other
+ * mechanisms, or when there is none. The password is never read.
+ */
+export function saslUser(mechanism: string, b64: string): string | undefined {
+  if (mechanism === 'PLAIN') return saslPlainUser(b64);
+  if (mechanism !== 'LOGIN') return undefined;
+  const u = base64(b64);
+  return u && u.length > 0 ? text(u) : undefined;
+}
+
+/** The fields of a logon event (SMTP, POP3, IMAP, XMPP): its mechanism and outcome, and the user name when known. */
+export function logonFields(mechanism: string, ok: boolean, username: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = { kind: 'logon', mechanism, status: ok ? 'ok' : 'failed' };
+  if (username !== undefined) fields.username = username;
+  return fields;
 }
 

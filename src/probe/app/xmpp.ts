@@ -18,7 +18,7 @@
  * Classification: JIDs and domains are addressing; the message body is content.
  */
 import { EventOutbox, NO_EVENTS } from './outbox';
-import { MAX_FIELD_CHARS, clip, newCounters, saslPlainUser } from './text';
+import { MAX_FIELD_CHARS, clip, logonFields, newCounters, saslPlainUser } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
 import { type XmlHandler, XmlScanner } from './xml-scan';
 
@@ -179,8 +179,7 @@ export class XmppAnalyser implements StreamAnalyser {
         if (u !== undefined) this.auth.username = u;
       }
     } else if (side === 'server' && (st.name === 'success' || st.name === 'failure') && st.xmlns === NS_SASL) {
-      const fields: Record<string, string> = { kind: 'logon', mechanism: this.auth?.mechanism ?? '', status: st.name === 'success' ? 'ok' : 'failed' };
-      if (this.auth?.username !== undefined) fields.username = this.auth.username;
+      const fields = logonFields(this.auth?.mechanism ?? '', st.name === 'success', this.auth?.username);
       this.auth = undefined;
       this.emit('server', fields);
     } else if (side === 'server' && st.name === 'iq' && a.type === 'result' && st.jid) {
