@@ -20,6 +20,7 @@
  * these events is content. The tracker request's path and query stay content in the HTTP
  * event. An agency that rules otherwise changes BITTORRENT_CONTENT_FIELDS.
  */
+import { Gather } from './gather';
 import { NO_EVENTS } from './outbox';
 import { newCounters } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
@@ -57,8 +58,7 @@ export function peerClient(id: Uint8Array): string | undefined {
 }
 
 class HandshakeSide {
-  readonly buf = new Uint8Array(HANDSHAKE_BYTES);
-  have = 0;
+  readonly hs = new Gather(HANDSHAKE_BYTES);
   done = false;
 }
 
@@ -71,21 +71,19 @@ export class BittorrentAnalyser implements StreamAnalyser {
   onData(side: FlowSide, data: Uint8Array, timeUs: bigint): AppEvent[] {
     const s = this.sides[side];
     if (s.done) return NO_EVENTS;
-    const n = Math.min(HANDSHAKE_BYTES - s.have, data.length);
-    s.buf.set(data.subarray(0, n), s.have);
-    const before = s.have;
-    s.have += n;
-    for (let i = before; i < Math.min(s.have, PSTR.length); i++) {
-      if (s.buf[i] !== PSTR[i]) {
+    const before = s.hs.have;
+    s.hs.fill(data, 0);
+    for (let i = before; i < Math.min(s.hs.have, PSTR.length); i++) {
+      if (s.hs.buf[i] !== PSTR[i]) {
         s.done = true;
         this.counters.malformed++;
         return NO_EVENTS;
       }
     }
-    if (s.have < HANDSHAKE_BYTES) return NO_EVENTS;
+    if (!s.hs.full) return NO_EVENTS;
     s.done = true;
-    const id = s.buf.subarray(48, 68);
-    const fields: Record<string, string> = { kind: 'handshake', infoHash: hex(s.buf.subarray(28, 48)), peerId: hex(id) };
+    const id = s.hs.buf.subarray(48, 68);
+    const fields: Record<string, string> = { kind: 'handshake', infoHash: hex(s.hs.buf.subarray(28, 48)), peerId: hex(id) };
     const client = peerClient(id);
     if (client) fields.peerClient = client;
     this.counters.events++;
@@ -101,7 +99,7 @@ export class BittorrentAnalyser implements StreamAnalyser {
   }
 
   onEnd(): AppEvent[] {
-    for (const s of [this.sides.client, this.sides.server]) if (s.have > 0 && !s.done) this.counters.truncated++;
+    for (const s of [this.sides.client, this.sides.server]) if (s.hs.have > 0 && !s.done) this.counters.truncated++;
     return NO_EVENTS;
   }
 }

@@ -18,6 +18,7 @@
  * decoded at all, so it cannot leak into an IRI-only report.
  */
 import { type DnsMessage, MAX_DNS_RECORDS, RCODES, parseDnsMessage, typeName } from './dns-message';
+import { Gather } from './gather';
 import { NO_EVENTS } from './outbox';
 import { clip, newCounters } from './text';
 import type { AppCounters, AppEvent, DatagramAnalyser, FlowSide, StreamAnalyser } from './types';
@@ -80,10 +81,8 @@ export class DnsUdpAnalyser implements DatagramAnalyser {
 
 /** One direction of DNS over TCP: the length prefix, then the message. */
 class TcpSide {
-  readonly len = new Uint8Array(2);
-  lenHave = 0;
-  msg: Uint8Array | undefined = undefined;
-  msgHave = 0;
+  readonly len = new Gather(2);
+  msg: Gather | undefined = undefined;
   lost = false;
 }
 
@@ -99,13 +98,10 @@ export class DnsTcpAnalyser implements StreamAnalyser {
     let off = 0;
     while (off < data.length && !s.lost) {
       if (!s.msg) {
-        const n = Math.min(2 - s.lenHave, data.length - off);
-        s.len.set(data.subarray(off, off + n), s.lenHave);
-        s.lenHave += n;
-        off += n;
-        if (s.lenHave < 2) break;
-        s.lenHave = 0;
-        const len = (s.len[0]! << 8) | s.len[1]!;
+        off = s.len.fill(data, off);
+        if (!s.len.full) break;
+        s.len.reset();
+        const len = (s.len.buf[0]! << 8) | s.len.buf[1]!;
         if (len < 12) {
           this.counters.malformed++;
           s.lost = true; // no way to find the next message boundary
@@ -118,15 +114,11 @@ export class DnsTcpAnalyser implements StreamAnalyser {
           off += len;
           continue;
         }
-        s.msg = new Uint8Array(len);
-        s.msgHave = 0;
+        s.msg = new Gather(len);
       }
-      const n = Math.min(s.msg.length - s.msgHave, data.length - off);
-      s.msg.set(data.subarray(off, off + n), s.msgHave);
-      s.msgHave += n;
-      off += n;
-      if (s.msgHave === s.msg.length) {
-        const ev = messageEvent(this.counters, s.msg, side, timeUs);
+      off = s.msg.fill(data, off);
+      if (s.msg.full) {
+        const ev = messageEvent(this.counters, s.msg.buf, side, timeUs);
         if (ev) out = out === NO_EVENTS ? [ev] : (out.push(ev), out);
         s.msg = undefined;
       }
@@ -142,7 +134,7 @@ export class DnsTcpAnalyser implements StreamAnalyser {
   }
 
   onEnd(): AppEvent[] {
-    for (const s of [this.sides.client, this.sides.server]) if (!s.lost && (s.msg || s.lenHave > 0)) this.counters.truncated++;
+    for (const s of [this.sides.client, this.sides.server]) if (!s.lost && (s.msg || s.len.have > 0)) this.counters.truncated++;
     return NO_EVENTS;
   }
 }

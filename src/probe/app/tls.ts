@@ -20,6 +20,7 @@
  * Classification for pen-register orders: the server name is the host name the target
  * connects to (addressing); ALPN and versions are protocol signalling. No field is content.
  */
+import { Gather } from './gather';
 import { NO_EVENTS } from './outbox';
 import { newCounters } from './text';
 import type { AppCounters, AppEvent, FlowSide, StreamAnalyser } from './types';
@@ -59,8 +60,7 @@ export class TlsAnalyser implements StreamAnalyser {
   readonly protocol = 'tls';
   private done = false;
   /** The current record's header, as far as it came. */
-  private readonly header = new Uint8Array(5);
-  private headerHave = 0;
+  private readonly header = new Gather(5);
   /** Octets of the current record's fragment still to come. */
   private recordLeft = 0;
   /** The handshake message octets gathered so far. */
@@ -74,13 +74,10 @@ export class TlsAnalyser implements StreamAnalyser {
     let off = 0;
     while (off < data.length && !this.done) {
       if (this.recordLeft === 0) {
-        const n = Math.min(5 - this.headerHave, data.length - off);
-        this.header.set(data.subarray(off, off + n), this.headerHave);
-        this.headerHave += n;
-        off += n;
-        if (this.headerHave < 5) break;
-        this.headerHave = 0;
-        const h = this.header;
+        off = this.header.fill(data, off);
+        if (!this.header.full) break;
+        this.header.reset();
+        const h = this.header.buf;
         const len = (h[3]! << 8) | h[4]!;
         if (h[0] !== HANDSHAKE || h[1] !== 3 || len === 0 || len > MAX_TLS_RECORD_BYTES) return this.fail('malformed');
         this.recordLeft = len;
@@ -101,7 +98,7 @@ export class TlsAnalyser implements StreamAnalyser {
   }
 
   onEnd(): AppEvent[] {
-    if (!this.done && (this.hsHave > 0 || this.headerHave > 0)) this.fail('truncated');
+    if (!this.done && (this.hsHave > 0 || this.header.have > 0)) this.fail('truncated');
     return NO_EVENTS;
   }
 
