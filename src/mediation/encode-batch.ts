@@ -38,6 +38,7 @@ import { summaryReport } from './flow-summary';
 import { type SessionIri, identityIri } from './identity-iri';
 import type { Numbering } from './numbering';
 import { headerLength } from './packet-headers';
+import { stampOfMicros } from './stamp';
 
 export type Hi = 'hi2' | 'hi3';
 
@@ -130,11 +131,6 @@ export function directionOf(d: Direction): PayloadDirection {
     default:
       return 'indeterminate';
   }
-}
-
-/** Capture time (µs since the epoch) as a Stamp. */
-export function stampOfMicros(us: bigint): Stamp {
-  return { seconds: Number(us / 1_000_000n), micros: Number(us % 1_000_000n) };
 }
 
 /** The user name an application report names for a match's access session (undefined: not known). */

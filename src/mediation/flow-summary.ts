@@ -32,7 +32,7 @@
 import type { SummaryReport } from '../etsi/build';
 import type { PacketReportIndication, PacketReportTrigger } from '../etsi/ip-access';
 import { type FlowSummary, FlowSummary_Trigger } from '../gen/lig/v1/ingest';
-import { stampOfUs } from './identity-iri';
+import { stampOfMicros } from './stamp';
 import { headerLength } from '../capture/packet-headers';
 
 const TRIGGERS: ReadonlyMap<FlowSummary_Trigger, PacketReportTrigger> = new Map([
@@ -59,8 +59,8 @@ export function summaryReport(s: FlowSummary): SummaryReport | SummaryProblem {
   if (n === 0) return 'notIp';
   const { header, indications } = zeroed(s.header.subarray(0, n));
   const r: SummaryReport = { header, indications, trigger, packetCount: count(s.packets), byteCount: count(s.bytes) };
-  if (s.firstUs > 0n) r.first = stampOfUs(s.firstUs);
-  if (s.lastUs > 0n) r.last = stampOfUs(s.lastUs);
+  if (s.firstUs > 0n) r.first = stampOfMicros(s.firstUs);
+  if (s.lastUs > 0n) r.last = stampOfMicros(s.lastUs);
   return r;
 }
 

@@ -40,11 +40,12 @@ import { MediationError, isLigError } from '../errors';
 import type { TaskList } from '../gen/lig/v1/ingest';
 import type { Batch } from '../gen/lig/v1/ingest';
 import type { IngestHandler } from './ingest-handler';
-import { type EncodeCounters, type Hi, RecordEncoder, newEncodeCounters, routeBatch, stampOfMicros } from './encode-batch';
+import { type EncodeCounters, type Hi, RecordEncoder, newEncodeCounters, routeBatch } from './encode-batch';
 import { identityIri, macText } from './identity-iri';
 import type { JournalChannel, Once } from './journal-channel';
 import { type CinRegistry, INTERCEPT_COMMUNICATION } from './numbering';
 import { decideSessions, handBack, hasIdentity, resolveMatch } from './session-batch';
+import { stampOfMicros } from './stamp';
 import { type PendingEnd, SESSION_END_ORIGIN, type SessionCounters, SessionTable, newSessionCounters } from './sessions';
 import { TaskIds, TaskTable, interceptKey } from './tasks';
 

@@ -29,12 +29,13 @@
  * Facts are plain JSON (the session table keeps them in sessions.json): bytes as lower-case
  * hex, times and counters as decimal strings.
  */
-import { type Stamp, stampText } from '../etsi/build';
+import { stampText } from '../etsi/build';
 import type { IPAddress } from '../etsi/common';
 import type { EndReason, IPIRIContents } from '../etsi/ip-access';
 import type { IRIType } from '../etsi/ps-pdu';
 import { type IdentityEvent, IdentityEvent_Kind, IdentityEvent_Source } from '../gen/lig/v1/ingest';
 import { DHCP_LEASE_EXPIRED } from '../probe/identity/causes';
+import { stampOfMicros } from './stamp';
 
 /** Longest session key accepted ("radius:NAS/ACCT-SESSION-ID"; RADIUS attributes are at most 253 octets). */
 export const MAX_SESSION_KEY_LENGTH = 600;
@@ -190,12 +191,7 @@ export function endReasonOf(source: SessionSource, cause: number): EndReason {
   }
 }
 
-/** A capture time (µs since the epoch) as a Stamp. */
-export function stampOfUs(us: bigint): Stamp {
-  return { seconds: Number(us / 1_000_000n), micros: Number(us % 1_000_000n) };
-}
-
-const timeText = (us: string): string => stampText(stampOfUs(BigInt(us)));
+const timeText = (us: string): string => stampText(stampOfMicros(BigInt(us)));
 
 function address(hexBytes: string, prefixLength?: number): IPAddress {
   const v6 = hexBytes.length === 32;
@@ -227,7 +223,7 @@ export function identityIri(step: IriStep, f: SessionFacts, atUs: bigint, cause 
   if (f.mac) c.targetNetworkID = macText(f.mac);
   if (f.startUs !== '0') c.startTime = timeText(f.startUs);
   if (step === 'end') {
-    c.endTime = stampText(stampOfUs(atUs));
+    c.endTime = stampText(stampOfMicros(atUs));
     c.endReason = endReasonOf(f.source, cause);
   }
   if (f.source === 'radius' && step !== 'begin') {
