@@ -6,15 +6,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { IdentityPacketError } from '../../src/errors';
 import { DHCP_FIXED_BYTES, MAX_DHCP_OPTIONS, parseDhcp, type DhcpMessage } from '../../src/probe/identity/dhcp';
 import { hex } from '../fixtures/capture-golden';
-import { type Golden, buildGolden } from '../helpers/identity-scapy';
+import { assertEveryBitFlip, goldenPackets, identityErrorCode } from '../helpers/identity-scapy';
 import { MAGIC_COOKIE, dhcpMessage, ip4, opt, u32 } from '../helpers/identity-packets';
-import { requireScapy } from '../helpers/scapy';
 import { skipOrFail } from '../helpers/shared';
 
 const h = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
@@ -40,16 +35,6 @@ function plain(m: DhcpMessage): Record<string, unknown> {
   return o;
 }
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof IdentityPacketError, `not an IdentityPacketError: ${String(e)}`);
-    return e.code;
-  }
-  return 'ok';
-}
-
 /** A DHCPACK written out by hand (RFC 2131 §2 fixed fields, §3.1; RFC 2132 options 53, 54, 51, 12). */
 const HAND_MADE = hex(`
   02 01 06 00  0a0b0c0d  0000 0000
@@ -61,18 +46,7 @@ const HAND_MADE = hex(`
 `);
 
 describe('probe identity: DHCP parser', () => {
-  let tmp: string;
-  let golden: Golden | undefined;
-
-  before(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-dhcp-'));
-  });
-  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
-
-  function scapyGolden(ctx: Mocha.Context): Golden {
-    requireScapy(ctx);
-    return (golden ??= buildGolden(tmp));
-  }
+  const scapyGolden = goldenPackets('lig-dhcp-');
 
   it('reads a message laid out by hand from the RFCs', () => {
     assert.equal(HAND_MADE.length, DHCP_FIXED_BYTES + 4 + 3 + 6 + 6 + 2 + 7 + 1);
@@ -133,7 +107,7 @@ describe('probe identity: DHCP parser', () => {
       ['LIG_ERR_DHCP_NOT_ETHERNET', dhcpMessage({ op: 2, mac, htype: 6, options: [] })],
       ['LIG_ERR_DHCP_NOT_ETHERNET', dhcpMessage({ op: 2, mac, hlen: 16, options: [] })],
     ];
-    for (const [want, b] of cases) assert.equal(code(() => parseDhcp(b)), want, Buffer.from(b).toString('hex').slice(470));
+    for (const [want, b] of cases) assert.equal(identityErrorCode(() => parseDhcp(b)), want, Buffer.from(b).toString('hex').slice(470));
     // Without End, a message whose last option ends the payload is read; after End nothing is.
     assert.equal(parseDhcp(dhcpMessage({ op: 2, mac, options: [opt(53, [5])], end: false })).messageType, 5);
     assert.equal(parseDhcp(Buffer.concat([ok, Buffer.from([53, 9])])).messageType, 5);
@@ -143,15 +117,15 @@ describe('probe identity: DHCP parser', () => {
 
   it('limit: options per message', () => {
     const many = (n: number) => dhcpMessage({ op: 2, mac: '02:00:00:00:00:cc', options: [opt(53, [5]), ...Array.from({ length: n - 1 }, () => opt(224, []))] });
-    assert.equal(code(() => parseDhcp(many(MAX_DHCP_OPTIONS))), 'ok');
-    assert.equal(code(() => parseDhcp(many(MAX_DHCP_OPTIONS + 1))), 'LIG_ERR_DHCP_TOO_MANY_OPTIONS');
+    assert.equal(identityErrorCode(() => parseDhcp(many(MAX_DHCP_OPTIONS))), 'ok');
+    assert.equal(identityErrorCode(() => parseDhcp(many(MAX_DHCP_OPTIONS + 1))), 'LIG_ERR_DHCP_TOO_MANY_OPTIONS');
   });
 
   it('every cut of every golden message: a result or a typed error; before the cookie, TRUNCATED', function () {
-    const seeds = [HAND_MADE, ...(golden ?? scapyGolden(this)).dhcp.map((c) => hex(c.hex))];
+    const seeds = [HAND_MADE, ...scapyGolden(this).dhcp.map((c) => hex(c.hex))];
     for (const s of seeds) {
       for (let n = 0; n < s.length; n++) {
-        const c = code(() => parseDhcp(s.subarray(0, n)));
+        const c = identityErrorCode(() => parseDhcp(s.subarray(0, n)));
         if (n < DHCP_FIXED_BYTES + MAGIC_COOKIE.length) assert.equal(c, 'LIG_ERR_DHCP_TRUNCATED', `cut at ${n}`);
         else assert.ok(c === 'ok' || c === 'LIG_ERR_DHCP_TRUNCATED', `cut at ${n}: ${c}`);
       }
@@ -159,21 +133,9 @@ describe('probe identity: DHCP parser', () => {
   });
 
   it('every bit flip of every golden message: a result or a typed error', function () {
-    const seeds = [HAND_MADE, ...(golden ?? scapyGolden(this)).dhcp.map((c) => hex(c.hex))];
-    let results = 0;
-    let errors = 0;
-    for (const s of seeds) {
-      for (let bit = 0; bit < s.length * 8; bit++) {
-        const b = Buffer.from(s);
-        b[bit >> 3]! ^= 0x80 >> (bit & 7);
-        const c = code(() => {
-          const m = parseDhcp(b);
-          assert.ok(m.chaddr.length === 6 && m.yiaddr.length === 4 && m.ciaddr.length === 4);
-        });
-        if (c === 'ok') results++;
-        else errors++;
-      }
-    }
-    assert.ok(results > 0 && errors > 0, `${results} results, ${errors} errors`);
+    assertEveryBitFlip([HAND_MADE, ...scapyGolden(this).dhcp.map((c) => hex(c.hex))], (b) => {
+      const m = parseDhcp(b);
+      assert.ok(m.chaddr.length === 6 && m.yiaddr.length === 4 && m.ciaddr.length === 4);
+    });
   });
 });

@@ -6,16 +6,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { IdentityPacketError } from '../../src/errors';
 import { MAX_RADIUS_ATTRIBUTES, MIN_FRAMED_IPV6_PREFIX_LENGTH, parseRadiusAccounting, type RadiusAccounting } from '../../src/probe/identity/radius';
 import { parseMacText, safeText } from '../../src/probe/identity/text';
 import { hex } from '../fixtures/capture-golden';
-import { type Golden, buildGolden } from '../helpers/identity-scapy';
+import { assertEveryBitFlip, goldenPackets, identityErrorCode } from '../helpers/identity-scapy';
 import { A, acct, attr, ip4, radiusPacket, u32 } from '../helpers/identity-packets';
-import { requireScapy } from '../helpers/scapy';
 import { skipOrFail } from '../helpers/shared';
 
 const h = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
@@ -47,16 +42,6 @@ function plain(r: RadiusAccounting): Record<string, unknown> {
   return o;
 }
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof IdentityPacketError, `not an IdentityPacketError: ${String(e)}`);
-    return e.code;
-  }
-  return 'ok';
-}
-
 /**
  * An Interim-Update written out octet by octet (RFC 2866 §4.1: Code 4; RFC 2865 §5 attribute
  * formats), with what it must read as.
@@ -78,18 +63,7 @@ const HAND_MADE = hex(`
 `);
 
 describe('probe identity: RADIUS accounting parser', () => {
-  let tmp: string;
-  let golden: Golden | undefined;
-
-  before(function () {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-radius-'));
-  });
-  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
-
-  function scapyGolden(ctx: Mocha.Context): Golden {
-    requireScapy(ctx);
-    return (golden ??= buildGolden(tmp));
-  }
+  const scapyGolden = goldenPackets('lig-radius-');
 
   it('reads a packet laid out by hand from the RFCs', () => {
     assert.equal(HAND_MADE.length, 0x7a);
@@ -190,7 +164,7 @@ describe('probe identity: RADIUS accounting parser', () => {
       ['LIG_ERR_RADIUS_MISSING', acct({ status: 2, user: 'u' })],
       ['LIG_ERR_RADIUS_MISSING', radiusPacket([attr(A.ACCT_STATUS_TYPE, u32(3)), attr(A.ACCT_SESSION_ID, 's')])],
     ];
-    for (const [want, b] of cases) assert.equal(code(() => parseRadiusAccounting(b)), want, Buffer.from(b).toString('hex'));
+    for (const [want, b] of cases) assert.equal(identityErrorCode(() => parseRadiusAccounting(b)), want, Buffer.from(b).toString('hex'));
     // Accounting-On needs no session; octets after Length are padding.
     assert.equal(parseRadiusAccounting(radiusPacket([attr(A.ACCT_STATUS_TYPE, u32(7))])).statusType, 7);
     assert.equal(parseRadiusAccounting(Buffer.concat([ok, Buffer.from('ffff', 'hex')])).userName, 'u');
@@ -198,39 +172,27 @@ describe('probe identity: RADIUS accounting parser', () => {
 
   it('limits: attributes and packet length', () => {
     const many = (n: number) => radiusPacket([attr(A.ACCT_STATUS_TYPE, u32(7)), ...Array.from({ length: n - 1 }, () => Buffer.from([26, 2]))]);
-    assert.equal(code(() => parseRadiusAccounting(many(MAX_RADIUS_ATTRIBUTES))), 'ok');
-    assert.equal(code(() => parseRadiusAccounting(many(MAX_RADIUS_ATTRIBUTES + 1))), 'LIG_ERR_RADIUS_TOO_MANY_ATTRIBUTES');
+    assert.equal(identityErrorCode(() => parseRadiusAccounting(many(MAX_RADIUS_ATTRIBUTES))), 'ok');
+    assert.equal(identityErrorCode(() => parseRadiusAccounting(many(MAX_RADIUS_ATTRIBUTES + 1))), 'LIG_ERR_RADIUS_TOO_MANY_ATTRIBUTES');
     const big = Buffer.alloc(4097);
     big[0] = 4;
     big.writeUInt16BE(4097, 2);
-    assert.equal(code(() => parseRadiusAccounting(big)), 'LIG_ERR_RADIUS_MALFORMED');
+    assert.equal(identityErrorCode(() => parseRadiusAccounting(big)), 'LIG_ERR_RADIUS_MALFORMED');
   });
 
   it('every cut of every golden packet: a typed error (TRUNCATED while inside Length), never another exception', function () {
-    const seeds = [HAND_MADE, ...(golden ?? scapyGolden(this)).radius.map((c) => hex(c.hex))];
+    const seeds = [HAND_MADE, ...scapyGolden(this).radius.map((c) => hex(c.hex))];
     for (const s of seeds) {
-      for (let n = 0; n < s.length; n++) assert.equal(code(() => parseRadiusAccounting(s.subarray(0, n))), 'LIG_ERR_RADIUS_TRUNCATED', `cut at ${n}`);
+      for (let n = 0; n < s.length; n++) assert.equal(identityErrorCode(() => parseRadiusAccounting(s.subarray(0, n))), 'LIG_ERR_RADIUS_TRUNCATED', `cut at ${n}`);
     }
   });
 
   it('every bit flip of every golden packet: a result within the packet or a typed error', function () {
-    const seeds = [HAND_MADE, ...(golden ?? scapyGolden(this)).radius.map((c) => hex(c.hex))];
-    let results = 0;
-    let errors = 0;
-    for (const s of seeds) {
-      for (let bit = 0; bit < s.length * 8; bit++) {
-        const b = Buffer.from(s);
-        b[bit >> 3]! ^= 0x80 >> (bit & 7);
-        const c = code(() => {
-          const r = parseRadiusAccounting(b);
-          if (r.mac) assert.equal(r.mac.length, 6);
-          if (r.framedIp) assert.equal(r.framedIp.length, 4);
-          if (r.framedIpv6Prefix) assert.ok(r.framedIpv6Prefix.length === 16 && r.framedIpv6PrefixLength >= MIN_FRAMED_IPV6_PREFIX_LENGTH);
-        });
-        if (c === 'ok') results++;
-        else errors++;
-      }
-    }
-    assert.ok(results > 0 && errors > 0, `${results} results, ${errors} errors`);
+    assertEveryBitFlip([HAND_MADE, ...scapyGolden(this).radius.map((c) => hex(c.hex))], (b) => {
+      const r = parseRadiusAccounting(b);
+      if (r.mac) assert.equal(r.mac.length, 6);
+      if (r.framedIp) assert.equal(r.framedIp.length, 4);
+      if (r.framedIpv6Prefix) assert.ok(r.framedIpv6Prefix.length === 16 && r.framedIpv6PrefixLength >= MIN_FRAMED_IPV6_PREFIX_LENGTH);
+    });
   });
 });
