@@ -10,18 +10,16 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MatchedCccSource } from '../../src/probe/agent-source';
-import { ProbeAgent, type ProbeAgentOptions } from '../../src/probe/agent';
+import type { ProbeAgent } from '../../src/probe/agent';
 import { IngestServer } from '../../src/mediation/ingest-server';
-import { makeTestPki, type TestPki } from '../../src/pki';
-import type { ProbeSource } from '../../src/config/probe';
 import { requireScapy } from '../helpers/scapy';
 import { eventually } from './ingest-helpers';
 import {
   type Capture,
   RecordingHandler,
+  agentHarness,
   buildBulkCapture,
   buildCapture,
   cccDatagrams,
@@ -37,54 +35,15 @@ const ALL_TASKS = [1, 2, 3, 4];
 const TARGET_TEXT = ['10.0.0.7', '10.0.0.8', '2001:db8:7', '10.0.1.', '02:00:00:00:00:33'];
 
 describe('probe agent (capture → match → gRPC/mTLS → mediator)', function () {
-  let tmp: string;
-  let pki: TestPki;
-  let cap: Capture;
-  const logs: string[] = [];
-  const servers: IngestServer[] = [];
-  const agents: ProbeAgent[] = [];
-
-  before(async function () {
+  before(function () {
     requireScapy(this);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-probe-agent-'));
-    pki = await makeTestPki(path.join(tmp, 'pki'), { probes: ['probe-1'] });
-    cap = buildCapture(path.join(tmp, 'capture'));
   });
-  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
-  afterEach(async () => {
-    for (const a of agents.splice(0)) await a.stop({ drainMs: 0 }).catch(() => undefined);
-    for (const s of servers.splice(0)) await s.close({ force: true });
-    const leaked = logs.filter((l) => TARGET_TEXT.some((t) => l.includes(t)));
-    assert.deepEqual(leaked, [], 'no target address in the logs');
-    logs.length = 0;
+  const h = agentHarness('lig-probe-agent-', () => TARGET_TEXT);
+  const { logs, servers, server, agent } = h;
+  let cap: Capture;
+  before(() => {
+    cap = buildCapture(path.join(h.tmp, 'capture'));
   });
-
-  async function server(handler: RecordingHandler): Promise<IngestServer> {
-    const s = await IngestServer.listen({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { ca: pki.ca, cert: pki.mediator.cert, key: pki.mediator.key },
-      handler,
-      log: (level, m) => logs.push(`mediator ${level}: ${m}`),
-    });
-    servers.push(s);
-    return s;
-  }
-
-  async function agent(port: number, source: ProbeSource, opts: Partial<ProbeAgentOptions> & { spoolDir?: string } = {}): Promise<ProbeAgent> {
-    const leaf = pki.probes['probe-1']!;
-    const a = await ProbeAgent.start({
-      source,
-      mediator: { address: { host: '127.0.0.1', port }, tls: { ca: pki.ca, cert: leaf.cert, key: leaf.key } },
-      spool: { dir: opts.spoolDir ?? fs.mkdtempSync(path.join(tmp, 'spool-')) },
-      batch: { maxEvents: 4, maxDelay: 5 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      statusIntervalMs: 0,
-      log: (level, m) => logs.push(`probe ${level}: ${m}`),
-      ...opts,
-    });
-    agents.push(a);
-    return a;
-  }
 
   /**
    * Resolves once the agent has processed `frames` frames and the handler holds every event it
@@ -142,7 +101,7 @@ describe('probe agent (capture → match → gRPC/mTLS → mediator)', function 
     // The mediator comes up with the list: the table is in force before the first frame.
     const handler = new RecordingHandler();
     handler.setTasks('probe-1', taskListOf(cap.tasks.filter((t) => t.taskId === 2), 1n));
-    const s = await IngestServer.listen({ listen: { host: '127.0.0.1', port }, tls: { ca: pki.ca, cert: pki.mediator.cert, key: pki.mediator.key }, handler, log: () => undefined });
+    const s = await IngestServer.listen({ listen: { host: '127.0.0.1', port }, tls: { ca: h.pki.ca, cert: h.pki.mediator.cert, key: h.pki.mediator.key }, handler, log: () => undefined });
     servers.push(s);
     assert.deepEqual(await a.done, { reason: 'ended', drained: true, unackedBatches: 0n });
     assert.deepEqual(handler.packets(), expectedPackets(cap.mixed, [2]));
@@ -228,7 +187,7 @@ describe('probe agent (capture → match → gRPC/mTLS → mediator)', function 
 
   it('a pcap replay bigger than the spool waits for acknowledgements instead of dropping', async () => {
     const n = 1000;
-    const file = path.join(tmp, 'bulk.pcap');
+    const file = path.join(h.tmp, 'bulk.pcap');
     buildBulkCapture(file, n);
     const handler = new RecordingHandler();
     handler.hold = true;
@@ -236,7 +195,7 @@ describe('probe agent (capture → match → gRPC/mTLS → mediator)', function 
     const s = await server(handler);
     // 1000 packets of 1,400 octets: about three times what this spool holds.
     const spoolMax = 512 * 1024;
-    const a = await agent(s.port, { kind: 'pcap', file }, { spool: { dir: fs.mkdtempSync(path.join(tmp, 'spool-')), maxBytes: spoolMax }, batch: { maxEvents: 32, maxDelay: 5 } });
+    const a = await agent(s.port, { kind: 'pcap', file }, { spool: { dir: fs.mkdtempSync(path.join(h.tmp, 'spool-')), maxBytes: spoolMax }, batch: { maxEvents: 32, maxDelay: 5 } });
     const pacing = () => logs.some((l) => l.includes('the spool is nearly full'));
     await eventually(() => pacing() || a.stats().eventsDropped > 0 || a.stats().state === 'draining' || a.stats().state === 'stopped');
     const paused = a.stats();
@@ -263,7 +222,7 @@ describe('probe agent (capture → match → gRPC/mTLS → mediator)', function 
     holding.hold = true;
     holding.setTasks('probe-1', taskListOf(cap.tasks, 1n));
     const s1 = await server(holding);
-    const spoolDir = path.join(tmp, 'spool-restart');
+    const spoolDir = path.join(h.tmp, 'spool-restart');
     const a = await agent(s1.port, { kind: 'pcap', file: cap.mixedPcap }, { spoolDir });
     const expected = expectedPackets(cap.mixed, ALL_TASKS);
     await settled(a, holding, cap.mixed.length);

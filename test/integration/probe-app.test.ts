@@ -22,15 +22,11 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Direction, Event, FlowSummary_Trigger, ReportMode, type Task, Task_Type } from '../../src/gen/lig/v1/ingest';
-import { IngestServer } from '../../src/mediation/ingest-server';
-import { makeTestPki, type TestPki } from '../../src/pki';
-import { ProbeAgent } from '../../src/probe/agent';
 import { SYSTEM_PYTHON, requireScapy } from '../helpers/scapy';
 import { REPO_ROOT } from '../helpers/shared';
-import { RecordingHandler } from './probe-helpers';
+import { RecordingHandler, agentHarness } from './probe-helpers';
 
 const SCRIPT = path.join(REPO_ROOT, 'test', 'fixtures', 'app_capture.py');
 const FROM = Direction.DIRECTION_FROM_TARGET;
@@ -83,29 +79,21 @@ function headerKey(h: Buffer): string {
 }
 
 describe('probe: application IRI, IRI-only reports and e-mail targets through the agent (gRPC/mTLS)', function () {
-  let tmp: string;
-  let pki: TestPki;
   let fx: Fixture;
   let pcap: string;
-  const logs: string[] = [];
-  const servers: IngestServer[] = [];
-  const agents: ProbeAgent[] = [];
-
-  before(async function () {
+  before(function () {
     requireScapy(this);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-probe-app-'));
-    pcap = path.join(tmp, 'app.pcap');
-    const json = path.join(tmp, 'app.json');
+  });
+  const h = agentHarness('lig-probe-app-', () => (fx ? [fx.subscribers.target, fx.watched, fx.subscribers.sender, 'SECRET'] : []));
+  const { logs } = h;
+
+  before(() => {
+    pcap = path.join(h.tmp, 'app.pcap');
+    const json = path.join(h.tmp, 'app.json');
     const r = spawnSync(SYSTEM_PYTHON, [SCRIPT, pcap, json], { encoding: 'utf8' });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`app_capture.py failed (${r.status}): ${r.stderr}`);
     fx = JSON.parse(fs.readFileSync(json, 'utf8')) as Fixture;
-    pki = await makeTestPki(path.join(tmp, 'pki'), { probes: ['probe-1'] });
-  });
-  after(async () => {
-    for (const a of agents.splice(0)) await a.stop({ drainMs: 0 }).catch(() => undefined);
-    for (const s of servers.splice(0)) await s.close({ force: true });
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it('sends exactly the expected packets, IriEvents and summaries, and no content byte for IRI-only tasks', async () => {
@@ -124,24 +112,8 @@ describe('probe: application IRI, IRI-only reports and e-mail targets through th
     ];
     const handler = new RecordingHandler();
     handler.setTasks('probe-1', { version: 1n, tasks, sessions: [] });
-    const s = await IngestServer.listen({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { ca: pki.ca, cert: pki.mediator.cert, key: pki.mediator.key },
-      handler,
-      log: (level, m) => logs.push(`mediator ${level}: ${m}`),
-    });
-    servers.push(s);
-    const leaf = pki.probes['probe-1']!;
-    const agent = await ProbeAgent.start({
-      source: { kind: 'pcap', file: pcap },
-      mediator: { address: { host: '127.0.0.1', port: s.port }, tls: { ca: pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } },
-      spool: { dir: path.join(tmp, 'spool') },
-      batch: { maxEvents: 16, maxDelay: 5 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      statusIntervalMs: 0,
-      log: (level, m) => logs.push(`probe ${level}: ${m}`),
-    });
-    agents.push(agent);
+    const s = await h.server(handler);
+    const agent = await h.agent(s.port, { kind: 'pcap', file: pcap }, { spoolDir: path.join(h.tmp, 'spool'), servername: 'localhost', batch: { maxEvents: 16, maxDelay: 5 } });
     const end = await agent.done;
     assert.deepEqual(end, { reason: 'ended', drained: true, unackedBatches: 0n });
     const events: Event[] = handler.batches.flatMap((b) => b.batch.events);

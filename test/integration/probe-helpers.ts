@@ -2,17 +2,24 @@
  * Shared by the probe agent tests: the scapy-built capture (test/fixtures/probe_capture.py)
  * with its independently computed expectations, the task lists made from it, an
  * IngestHandler that records every packet it accepts (and can hold accept() back), the
- * events in a comparable form, and UDP senders for TZSP and CCC. Waits on events only.
+ * events in a comparable form, UDP senders for TZSP and CCC, and the harness of agents and
+ * servers every agent test starts and stops alike. Waits on events only.
  */
+import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeCcc } from '../../src/capture/ccc';
 import { TZSP_TAG, encodeTzsp } from '../../src/capture/tzsp';
+import type { ProbeSource } from '../../src/config/probe';
 import { Task_Type, type Batch, type Task, type TaskList } from '../../src/gen/lig/v1/ingest';
 import type { IngestHandler } from '../../src/mediation/ingest-handler';
+import { IngestServer } from '../../src/mediation/ingest-server';
+import { type TestPki, makeTestPki } from '../../src/pki';
+import { ProbeAgent, type ProbeAgentOptions } from '../../src/probe/agent';
 import { SYSTEM_PYTHON } from '../helpers/scapy';
 import { REPO_ROOT } from '../helpers/shared';
 
@@ -216,4 +223,85 @@ export function cccDatagrams(frames: CaptureFrame[], cccidOf: (f: CaptureFrame) 
       const fraction = Math.ceil((us * 2 ** 32) / 1_000_000);
       return encodeCcc(cccidOf(f), Buffer.from(f.ip!, 'hex'), { form: 12, ntpSeconds: Math.floor(f.timeUs / 1_000_000) + NTP_UNIX, ntpFraction: fraction });
     });
+}
+
+/** The probe agent tests' loopback set-up: see agentHarness. */
+export interface AgentHarness {
+  /** The suite's temporary directory (removed after it). */
+  readonly tmp: string;
+  /** Certificates for the mediator and probe-1, made at test time. */
+  readonly pki: TestPki;
+  /** The log lines of the servers and agents of the current test. */
+  readonly logs: string[];
+  /** Servers stopped after the test (a test that stops one itself takes it out). */
+  readonly servers: IngestServer[];
+  /** An IngestServer on 127.0.0.1 (port 0 unless told) for `handler`, logging into `logs`. */
+  server(handler: IngestHandler, port?: number): Promise<IngestServer>;
+  /**
+   * A ProbeAgent as probe-1 sending to 127.0.0.1:`port` (its own spool directory unless
+   * `spoolDir`; batches of 4; status lines off), logging into `logs`; `opts` override.
+   */
+  agent(port: number, source: ProbeSource, opts?: Partial<ProbeAgentOptions> & { spoolDir?: string; servername?: string }): Promise<ProbeAgent>;
+}
+
+/**
+ * Registers, on the calling describe, what the probe agent tests set up alike: a temporary
+ * directory and certificates (before: hooks registered earlier, such as a requireScapy, run
+ * first), and after each test every agent and server stopped, then no log line may hold any
+ * of `secrets()` (the targets' names and addresses) and the lines are cleared.
+ */
+export function agentHarness(tmpPrefix: string, secrets: () => readonly string[]): AgentHarness {
+  let tmp = '';
+  let pki: TestPki | undefined;
+  const logs: string[] = [];
+  const servers: IngestServer[] = [];
+  const agents: ProbeAgent[] = [];
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+    pki = await makeTestPki(path.join(tmp, 'pki'), { probes: ['probe-1'] });
+  });
+  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop({ drainMs: 0 }).catch(() => undefined);
+    for (const s of servers.splice(0)) await s.close({ force: true });
+    const leaked = logs.filter((l) => secrets().some((t) => l.includes(t)));
+    assert.deepEqual(leaked, [], 'no target in the logs');
+    logs.length = 0;
+  });
+  const h: AgentHarness = {
+    get tmp() {
+      return tmp;
+    },
+    get pki() {
+      return pki!;
+    },
+    logs,
+    servers,
+    async server(handler, port = 0) {
+      const s = await IngestServer.listen({
+        listen: { host: '127.0.0.1', port },
+        tls: { ca: h.pki.ca, cert: h.pki.mediator.cert, key: h.pki.mediator.key },
+        handler,
+        log: (level, m) => logs.push(`mediator ${level}: ${m}`),
+      });
+      servers.push(s);
+      return s;
+    },
+    async agent(port, source, { spoolDir, servername, ...opts } = {}) {
+      const leaf = h.pki.probes['probe-1']!;
+      const a = await ProbeAgent.start({
+        source,
+        mediator: { address: { host: '127.0.0.1', port }, tls: { ca: h.pki.ca, cert: leaf.cert, key: leaf.key, ...(servername ? { servername } : {}) } },
+        spool: { dir: spoolDir ?? fs.mkdtempSync(path.join(tmp, 'spool-')) },
+        batch: { maxEvents: 4, maxDelay: 5 },
+        backoff: { initialMs: 5, maxMs: 50 },
+        statusIntervalMs: 0,
+        log: (level, m) => logs.push(`probe ${level}: ${m}`),
+        ...opts,
+      });
+      agents.push(a);
+      return a;
+    },
+  };
+  return h;
 }

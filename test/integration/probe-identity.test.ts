@@ -14,20 +14,16 @@
  * No target's name, MAC or address appears in the logs.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeTzsp } from '../../src/capture/tzsp';
 import type { ProbeSource } from '../../src/config/probe';
 import { IdentityEvent_Kind, IdentityEvent_Source, Task_Type, type Event, type Task, type TaskList } from '../../src/gen/lig/v1/ingest';
-import { IngestServer } from '../../src/mediation/ingest-server';
-import { makeTestPki, type TestPki } from '../../src/pki';
-import { ProbeAgent } from '../../src/probe/agent';
+import type { ProbeAgent } from '../../src/probe/agent';
 import { type Scenario, type ScenarioTask, buildScenario } from '../helpers/identity-scapy';
 import { acct, ip4, radiusFrame, trafficFrame } from '../helpers/identity-packets';
 import { requireScapy } from '../helpers/scapy';
 import { eventually } from './ingest-helpers';
-import { RecordingHandler, sendDatagrams } from './probe-helpers';
+import { RecordingHandler, agentHarness, sendDatagrams } from './probe-helpers';
 
 /** Never in a log line: the targets' names, MACs and addresses. */
 const TARGET_TEXT = ['alice', 'carol', 'erin', 'frank', '02:00:00:00:00:aa', '02:00:00:00:00:cc', '10.5.50.1', '10.5.60.', '10.5.70.', '2001:db8:50', '198.51.100.77'];
@@ -89,50 +85,18 @@ function expected(sc: Scenario): Record<string, unknown>[] {
 }
 
 describe('probe identity: RADIUS and DHCP through the probe agent (gRPC/mTLS)', function () {
-  let tmp: string;
-  let pki: TestPki;
-  const logs: string[] = [];
-  const servers: IngestServer[] = [];
-  const agents: ProbeAgent[] = [];
-
-  before(async function () {
+  before(function () {
     requireScapy(this);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-probe-identity-'));
-    pki = await makeTestPki(path.join(tmp, 'pki'), { probes: ['probe-1'] });
   });
-  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
-  afterEach(async () => {
-    for (const a of agents.splice(0)) await a.stop({ drainMs: 0 }).catch(() => undefined);
-    for (const s of servers.splice(0)) await s.close({ force: true });
-    const leaked = logs.filter((l) => TARGET_TEXT.some((t) => l.includes(t)));
-    assert.deepEqual(leaked, [], 'no target in the logs');
-    logs.length = 0;
-  });
+  const h = agentHarness('lig-probe-identity-', () => TARGET_TEXT);
 
   async function start(handler: RecordingHandler, source: ProbeSource): Promise<ProbeAgent> {
-    const s = await IngestServer.listen({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { ca: pki.ca, cert: pki.mediator.cert, key: pki.mediator.key },
-      handler,
-      log: (level, m) => logs.push(`mediator ${level}: ${m}`),
-    });
-    servers.push(s);
-    const leaf = pki.probes['probe-1']!;
-    const a = await ProbeAgent.start({
-      source,
-      mediator: { address: { host: '127.0.0.1', port: s.port }, tls: { ca: pki.ca, cert: leaf.cert, key: leaf.key } },
-      spool: { dir: fs.mkdtempSync(path.join(tmp, 'spool-')) },
-      batch: { maxEvents: 4, maxDelay: 5 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      statusIntervalMs: 0,
-      log: (level, m) => logs.push(`probe ${level}: ${m}`),
-    });
-    agents.push(a);
-    return a;
+    const s = await h.server(handler);
+    return h.agent(s.port, source);
   }
 
   it('a hotspot\'s day: exactly the targets\' packets of each session, with its key, and each session\'s events in order', async () => {
-    const sc = buildScenario(path.join(tmp, 'scenario'));
+    const sc = buildScenario(path.join(h.tmp, 'scenario'));
     const handler = new RecordingHandler();
     handler.setTasks('probe-1', { version: 1n, tasks: sc.tasks.map(taskOf), sessions: [] });
     const a = await start(handler, { kind: 'pcap', file: sc.pcap });
