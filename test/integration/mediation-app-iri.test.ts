@@ -14,16 +14,13 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type MediatorConfig, parseMediatorConfig } from '../../src/config';
+import type { MediatorConfig } from '../../src/config';
 import { decodeStream } from '../../src/etsi/stream';
 import { toJsonValue } from '../../src/etsi/json';
-import { Direction, type Event, FlowSummary_Trigger, IdentityEvent_Kind as Kind, type TaskList } from '../../src/gen/lig/v1/ingest';
+import { Direction, type Event, FlowSummary_Trigger, IdentityEvent_Kind as Kind } from '../../src/gen/lig/v1/ingest';
 import { type Lemf, RAW_FILES } from '../../src/lemf';
-import { Mediator } from '../../src/mediation/mediator';
-import { ProbeClient } from '../../src/probe/client';
-import { oracleDecode } from '../helpers/oracle';
 import { identityAt, identityEvent } from '../mediation-fixtures';
-import { type Setup, configYaml, lemfHolds, setup, startLemf } from './mediator-helpers';
+import { type Setup, chainHarness, config, lemfHolds, oracleAccepts, tasksWhen } from './mediator-helpers';
 
 const CC = 'LIID-APP-CC';
 const IRI = 'LIID-APP-IRI';
@@ -35,15 +32,11 @@ const SESSION = 'radius:192.0.2.1/app-1';
 const SECRET = 'IRI-ONLY-SECRET';
 
 function appConfig(s: Setup, lemf: Lemf, dataDir: string): MediatorConfig {
-  const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
-  const base = configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, { dataDir });
-  const intercepts = `intercepts:
+  return config(s, lemf, { dataDir }, `intercepts:
   - { liid: ${CC}, agency: lea-1, type: content, targets: [{ ip: 10.0.0.2 }] }
   - { liid: ${IRI}, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.3 }], reports: { mode: both, interval: 60s } }
   - { liid: ${SUM}, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.4 }], reports: { mode: summary } }
-  - { liid: ${USER}, agency: lea-1, type: iri-only, targets: [{ username: alice }] }
-log:`;
-  return parseMediatorConfig(base.replace(/intercepts:[\s\S]*?\nlog:/, intercepts), 'test.yaml');
+  - { liid: ${USER}, agency: lea-1, type: iri-only, targets: [{ username: alice }] }`);
 }
 
 /** An IPv4/UDP packet src → dst whose payload is `payload`. */
@@ -99,44 +92,17 @@ function what(j: any): string {
 const appOf = (j: any) => j.payload.iRIPayloadSequence[0].iRIContents.iPIRI.iPIRIContents;
 
 describe('mediation: application IRI and flow summaries end to end (probe over gRPC, mediator, TLS, reference LEMF)', function () {
-  let s: Setup;
-  let lemf: Lemf | undefined;
-  let mediator: Mediator | undefined;
-  let probe: ProbeClient | undefined;
-  const logs: string[] = [];
-
-  before(async () => {
-    s = await setup('lig-mediation-app-');
-  });
-  after(() => fs.rmSync(s.tmp, { recursive: true, force: true }));
-  afterEach(async () => {
-    await probe?.close();
-    await mediator?.close();
-    await lemf?.close().catch(() => undefined);
-    probe = mediator = lemf = undefined;
-  });
+  const chain = chainHarness('lig-mediation-app-');
+  const { logs } = chain;
 
   it('each intercept gets exactly its records; the IRI-only ones no CC and not one byte of content', async function () {
     this.timeout(60_000);
+    const { s } = chain;
     const out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-    const m = (mediator = await Mediator.start(appConfig(s, lemf, path.join(s.tmp, 'data')), {
-      deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 },
-      log: (level, msg) => logs.push(`${level}: ${msg}`),
-    }));
-    const p = (probe = await ProbeClient.open({
-      mediator: { address: { host: '127.0.0.1', port: m.ingestAddress!.port }, tls: { ca: s.pki.ca, cert: s.pki.probes['probe-1']!.cert, key: s.pki.probes['probe-1']!.key, servername: 'localhost' } },
-      spool: { dir: path.join(s.tmp, 'spool') },
-      sourceKind: 'pcap',
-      batch: { maxEvents: 4, maxDelay: 60_000 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      log: (level, msg) => logs.push(`probe ${level}: ${msg}`),
-    }));
-    const tasks = await new Promise<TaskList>((resolve) => {
-      const on = () => p.tasks && (p.off('tasks', on), resolve(p.tasks));
-      p.on('tasks', on);
-      on();
-    });
+    const lemf = await chain.lemf(out);
+    const m = await chain.mediator(appConfig(s, lemf, path.join(s.tmp, 'data')));
+    const p = await chain.probe(m.ingestAddress!.port, { spoolDir: path.join(s.tmp, 'spool') });
+    const tasks = await tasksWhen(p);
     const byIp = (ip: string) => tasks.tasks.find((t) => t.targets[0]?.kind?.$case === 'ip' && [...(t.targets[0].kind as any).ip.address].join('.') === ip)!.taskId;
     const cc = byIp('10.0.0.2');
     const ir = byIp('10.0.0.3');
@@ -165,12 +131,7 @@ describe('mediation: application IRI and flow summaries end to end (probe over g
     await p.drained();
     await lemfHolds(lemf, { [CC]: { cc: 2, iri: 3 }, [IRI]: { iri: 7 }, [SUM]: { iri: 2 }, [USER]: { iri: 2 } });
     const counters = m.status().counters;
-    await p.close();
-    probe = undefined;
-    await m.close();
-    mediator = undefined;
-    await lemf.close();
-    lemf = undefined;
+    await chain.stop();
 
     // --- exactly the expected records, per intercept and interface ---------------------------
     const hi2 = storedJson(out, 'hi2');
@@ -236,10 +197,7 @@ describe('mediation: application IRI and flow summaries end to end (probe over g
       [8, 2, 1, 1, 1, 7],
     );
 
-    for (const hi of ['hi2', 'hi3'] as const) {
-      const o = await oracleDecode(this, path.join(out, RAW_FILES[hi]));
-      assert.ok(o.ok, `${hi}: ${o.stderr}`);
-    }
+    await oracleAccepts(this, out);
     const text = logs.join('\n');
     assert.ok(!text.includes('LIID-APP') && !text.includes('alice') && !text.includes('10.0.0.'), 'no LIID or target in the logs');
   });

@@ -9,16 +9,14 @@
  * Certificates are made at test time; nothing waits on time, only on events.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type MediatorConfig, parseMediatorConfig } from '../../src/config';
+import type { MediatorConfig } from '../../src/config';
 import { type Event, IdentityEvent_Kind as Kind, IdentityEvent_Source as Source, type Task, type TaskList } from '../../src/gen/lig/v1/ingest';
-import { type Lemf, RAW_FILES } from '../../src/lemf';
-import { Mediator } from '../../src/mediation/mediator';
-import { ProbeClient } from '../../src/probe/client';
-import { oracleDecode } from '../helpers/oracle';
+import type { Lemf } from '../../src/lemf';
+import type { Mediator } from '../../src/mediation/mediator';
+import type { ProbeClient } from '../../src/probe/client';
 import { identityAt, identityEvent, type ReadRecord, sessionPacket } from '../mediation-fixtures';
-import { type Setup, configYaml, lemfHolds, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
+import { type Setup, chainHarness, config, lemfHolds, oracleAccepts, stored, taggedPacket, tasksWhen } from './mediator-helpers';
 
 const ALICE = 'LIID-SESS-ALICE';
 const MAC = 'LIID-SESS-MAC';
@@ -31,14 +29,10 @@ const TARGET_MAC = Buffer.from('020000000009', 'hex');
 
 /** The mediator config of mediator-helpers, with username, MAC and IP intercepts. */
 function sessionConfig(s: Setup, lemf: Lemf, dataDir: string, port = 0): MediatorConfig {
-  const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
-  const base = configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, { dataDir, port });
-  const intercepts = `intercepts:
+  return config(s, lemf, { dataDir, port }, `intercepts:
   - { liid: ${ALICE}, agency: lea-1, type: content, targets: [{ username: alice }] }
   - { liid: ${MAC}, agency: lea-1, type: iri-only, targets: [{ mac: "02:00:00:00:00:09" }] }
-  - { liid: ${IP}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.50 }] }
-log:`;
-  return parseMediatorConfig(base.replace(/intercepts:[\s\S]*?\nlog:/, intercepts), 'test.yaml');
+  - { liid: ${IP}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.50 }] }`);
 }
 
 const taskWith = (list: TaskList, kind: 'username' | 'mac' | 'ip'): bigint => list.tasks.find((t: Task) => t.targets[0]?.kind?.$case === kind)!.taskId;
@@ -69,68 +63,17 @@ function numberedPerCin(recs: ReadRecord[]): void {
   }
 }
 
-/** Resolves with the probe's task list once `cond` holds for it (waits on 'tasks' events). */
-function tasksWhen(p: ProbeClient, cond: (l: TaskList) => boolean): Promise<TaskList> {
-  return new Promise((resolve) => {
-    const on = (l?: TaskList) => {
-      const list = l ?? p.tasks;
-      if (!list || !cond(list)) return;
-      p.off('tasks', on);
-      resolve(list);
-    };
-    p.on('tasks', on);
-    on();
-  });
-}
-
 describe('mediation: access sessions end to end (probe over gRPC, mediator, TLS, reference LEMF)', function () {
-  let s: Setup;
-  let lemf: Lemf | undefined;
-  let mediator: Mediator | undefined;
-  const probes: ProbeClient[] = [];
-  const logs: string[] = [];
-  const log = (level: string, m: string) => logs.push(`${level}: ${m}`);
-
-  before(async () => {
-    s = await setup('lig-mediation-sessions-');
-  });
-  after(() => fs.rmSync(s.tmp, { recursive: true, force: true }));
-  afterEach(async () => {
-    for (const p of probes.splice(0)) await p.close();
-    await mediator?.close();
-    await lemf?.close().catch(() => undefined);
-    mediator = lemf = undefined;
-  });
-
-  async function startMediator(dataDir: string, port = 0): Promise<Mediator> {
-    mediator = await Mediator.start(sessionConfig(s, lemf!, dataDir, port), { deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 }, log });
-    return mediator;
-  }
-
-  async function openProbe(name: string, port: number, spool: string): Promise<ProbeClient> {
-    const p = await ProbeClient.open({
-      mediator: { address: { host: '127.0.0.1', port }, tls: { ca: s.pki.ca, cert: s.pki.probes[name]!.cert, key: s.pki.probes[name]!.key, servername: 'localhost' } },
-      spool: { dir: path.join(s.tmp, spool) },
-      sourceKind: 'pcap',
-      batch: { maxEvents: 4, maxDelay: 60_000 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      log: (level, m) => logs.push(`probe ${level}: ${m}`),
-    });
-    probes.push(p);
-    return p;
-  }
-
-  async function oracleAccepts(ctx: Mocha.Context, out: string): Promise<void> {
-    for (const hi of ['hi2', 'hi3'] as const) {
-      const o = await oracleDecode(ctx, path.join(out, RAW_FILES[hi]));
-      assert.ok(o.ok, `${hi}: ${o.stderr}`);
-    }
-  }
+  const chain = chainHarness('lig-mediation-sessions-');
+  const { logs } = chain;
+  const sessionMediator = (lemf: Lemf, dataDir: string, port = 0): Promise<Mediator> => chain.mediator(sessionConfig(chain.s, lemf, dataDir, port));
+  const openProbe = (name: string, port: number, spool: string): Promise<ProbeClient> => chain.probe(port, { name, spoolDir: path.join(chain.s.tmp, spool) });
 
   it('two sessions and a DHCP lease: BEGIN/CONTINUE/END per session CIN, CC in it, nothing after the end; hand-back; warrant removed mid-session', async function () {
+    const { s } = chain;
     const out = path.join(s.tmp, 'out-1');
-    lemf = await startLemf(s, out);
-    const m = await startMediator(path.join(s.tmp, 'data-1'));
+    const lemf = await chain.lemf(out);
+    const m = await sessionMediator(lemf, path.join(s.tmp, 'data-1'));
     const p = await openProbe('probe-1', m.ingestAddress!.port, 'spool-1');
     const tasks = await tasksWhen(p, () => true);
     const [alice, mac, ip] = [taskWith(tasks, 'username'), taskWith(tasks, 'mac'), taskWith(tasks, 'ip')];
@@ -157,10 +100,7 @@ describe('mediation: access sessions end to end (probe over gRPC, mediator, TLS,
     await tasksWhen(p, (l) => l.tasks.length === 2 && l.sessions.length === 1);
     await lemfHolds(lemf, { [ALICE]: { iri: 5, cc: 3 }, [MAC]: { iri: 2 }, [IP]: { cc: 1 } });
     const status = m.status().counters;
-    await m.close();
-    mediator = undefined;
-    await lemf.close();
-    lemf = undefined;
+    await chain.stop();
 
     const iri = storedOnce(out, ALICE);
     numberedPerCin(iri);
@@ -201,10 +141,11 @@ describe('mediation: access sessions end to end (probe over gRPC, mediator, TLS,
   });
 
   it('a mediator restart mid-session keeps the session and its CIN; a new probe is handed the session back; a warrant activated mid-session gets session-active', async function () {
+    const { s } = chain;
     const out = path.join(s.tmp, 'out-2');
     const dataDir = path.join(s.tmp, 'data-2');
-    lemf = await startLemf(s, out);
-    let m = await startMediator(dataDir);
+    const lemf = await chain.lemf(out);
+    let m = await sessionMediator(lemf, dataDir);
     const port = m.ingestAddress!.port;
     const p = await openProbe('probe-1', port, 'spool-2');
     const tasks = await tasksWhen(p, () => true);
@@ -213,7 +154,7 @@ describe('mediation: access sessions end to end (probe over gRPC, mediator, TLS,
     p.submit(pkt('before restart', alice, S1, T0 + 1n));
     await p.drained();
     await m.close();
-    m = await startMediator(dataDir, port);
+    m = await sessionMediator(lemf, dataDir, port);
     // another probe, started now (or restarted), learns the open session from its task list
     const p2 = await openProbe('probe-2', port, 'spool-3');
     const back = await tasksWhen(p2, (l) => l.sessions.length === 1);
@@ -226,10 +167,7 @@ describe('mediation: access sessions end to end (probe over gRPC, mediator, TLS,
     await p.drained();
     await p2.drained();
     await lemfHolds(lemf, { [ALICE]: { iri: 4, cc: 2 } });
-    await m.close();
-    mediator = undefined;
-    await lemf.close();
-    lemf = undefined;
+    await chain.stop();
 
     const iri = storedOnce(out, ALICE);
     numberedPerCin(iri);

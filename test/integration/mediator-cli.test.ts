@@ -9,12 +9,12 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Direction, Task_Type, type TaskList } from '../../src/gen/lig/v1/ingest';
+import { Direction, Task_Type } from '../../src/gen/lig/v1/ingest';
 import type { Lemf } from '../../src/lemf';
-import { ProbeClient } from '../../src/probe/client';
+import type { ProbeClient } from '../../src/probe/client';
 import { type LigProcess, lig, lines, stop } from '../helpers/lig-process';
 import { packetEvent } from '../mediation-fixtures';
-import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, lemfHolds, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
+import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, lemfHolds, openProbeClient, setup, startLemf, stored, taggedPacket, tasksWhen } from './mediator-helpers';
 
 /** The ingest port a started `lig mediator` printed. */
 async function ingestPort(p: LigProcess): Promise<number> {
@@ -24,19 +24,7 @@ async function ingestPort(p: LigProcess): Promise<number> {
   return Number(m[1]);
 }
 
-function openProbe(s: Setup, port: number, spool: string): Promise<ProbeClient> {
-  const leaf = s.pki.probes['probe-1']!;
-  return ProbeClient.open({
-    mediator: { address: { host: '127.0.0.1', port }, tls: { ca: s.pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } },
-    spool: { dir: spool },
-    sourceKind: 'pcap',
-    batch: { maxEvents: 5, maxDelay: 60_000 },
-    backoff: { initialMs: 5, maxMs: 50 },
-    log: () => undefined,
-  });
-}
-
-const tasksOf = async (probe: ProbeClient): Promise<TaskList> => probe.tasks ?? (await new Promise<TaskList>((r) => probe.once('tasks', r)));
+const openProbe = (s: Setup, port: number, spoolDir: string): Promise<ProbeClient> => openProbeClient(s, port, { spoolDir, maxEvents: 5 });
 
 /** Resolves once the LEMF holds at least `n` distinct CC and IRI records of the test LIIDs. */
 const lemfHas = (lemf: Lemf, n: number): Promise<void> => lemfHolds(lemf, { [LIID_CC]: { cc: n }, [LIID_IRI]: { iri: n } });
@@ -76,7 +64,7 @@ describe('lig mediator as a process', () => {
     const [, agencyLine] = await lines(m, 2);
     assert.match(agencyLine!, /^agency lea-1 \(tcp\): hi2 \w+, backlog 0 record\(s\); hi3 \w+, backlog 0 record\(s\)$/);
     probe = await openProbe(s, port, path.join(s.tmp, 'spool-1'));
-    const tasks = await tasksOf(probe);
+    const tasks = await tasksWhen(probe);
     const cc = tasks.tasks.find((t) => t.type === Task_Type.TYPE_CONTENT)!.taskId;
     const iri = tasks.tasks.find((t) => t.type === Task_Type.TYPE_IRI_ONLY)!.taskId;
     for (let k = 0; k < 20; k++) {
@@ -112,7 +100,7 @@ describe('lig mediator as a process', () => {
     const first = lig(['mediator', '--config', config]);
     procs.push(first);
     probe = await openProbe(s, await ingestPort(first), spool);
-    const tasks = await tasksOf(probe);
+    const tasks = await tasksWhen(probe);
     const cc = tasks.tasks.find((t) => t.type === Task_Type.TYPE_CONTENT)!.taskId;
     const iri = tasks.tasks.find((t) => t.type === Task_Type.TYPE_IRI_ONLY)!.taskId;
     const N = 1500;

@@ -1,17 +1,24 @@
 /**
  * Shared by the mediator integration tests: certificates made at test time, a reference
  * LEMF on 127.0.0.1:0, a mediator config (YAML, through the real loader) pointing at it, the
- * unique packets the tests send and a reading of what the LEMF stored (DIR/hi2.ber and
- * DIR/hi3.ber, exactly as received). Nothing here waits on time: only on events.
+ * mediator and probe clients the tests start alike, the unique packets the tests send and a
+ * reading of what the LEMF stored (DIR/hi2.ber and DIR/hi3.ber, exactly as received).
+ * Nothing here waits on time: only on events.
  */
+import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type MediatorConfig, parseMediatorConfig } from '../../src/config';
 import { decodeStream } from '../../src/etsi';
+import type { TaskList } from '../../src/gen/lig/v1/ingest';
 import { Lemf, RAW_FILES } from '../../src/lemf';
+import { Mediator, type MediatorOptions } from '../../src/mediation/mediator';
 import { type TestPki, makeTestPki } from '../../src/pki';
+import { ProbeClient } from '../../src/probe/client';
+import { oracleDecode } from '../helpers/oracle';
 import { readRecord, type ReadRecord } from '../mediation-fixtures';
+import { until } from './ingest-helpers';
 
 export const LIID_CC = 'LIID-IT-CC';
 export const LIID_IRI = 'LIID-IT-IRI';
@@ -68,26 +75,112 @@ log: { level: warn }
 `;
 }
 
-export function config(s: Setup, lemf: Lemf, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }): MediatorConfig {
+/**
+ * The configYaml mediator, through the real loader, delivering to `lemf`; `intercepts` (an
+ * "intercepts:" section of YAML) replaces the test intercepts when given.
+ */
+export function config(s: Setup, lemf: Lemf, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }, intercepts?: string): MediatorConfig {
   const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
-  return parseMediatorConfig(configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o), 'test.yaml');
+  const yaml = configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o);
+  return parseMediatorConfig(intercepts === undefined ? yaml : yaml.replace(/intercepts:[\s\S]*?\nlog:/, `${intercepts.trimEnd()}\nlog:`), 'test.yaml');
+}
+
+/**
+ * A mediator on `c` that retries delivery quickly (tests wait on events, not on back-off),
+ * logging "level: message" into `logs`; `opts` override.
+ */
+export function startMediator(c: MediatorConfig, logs: string[], opts: MediatorOptions = {}): Promise<Mediator> {
+  return Mediator.start(c, { deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 }, log: (level, m) => logs.push(`${level}: ${m}`), ...opts });
+}
+
+/**
+ * A probe client as `name` (probe-1 unless told) to the mediator at 127.0.0.1:`port`,
+ * spooling in `spoolDir`: a batch goes at `maxEvents` events (never by time), reconnects are
+ * quick, and its lines go to `logs` as "probe level: message" (nowhere without `logs`).
+ */
+export function openProbeClient(s: Setup, port: number, o: { spoolDir: string; name?: string; maxEvents?: number; logs?: string[] }): Promise<ProbeClient> {
+  const leaf = s.pki.probes[o.name ?? 'probe-1']!;
+  return ProbeClient.open({
+    mediator: { address: { host: '127.0.0.1', port }, tls: { ca: s.pki.ca, cert: leaf.cert, key: leaf.key, servername: 'localhost' } },
+    spool: { dir: o.spoolDir },
+    sourceKind: 'pcap',
+    batch: { maxEvents: o.maxEvents ?? 4, maxDelay: 60_000 },
+    backoff: { initialMs: 5, maxMs: 50 },
+    log: (level, m) => o.logs?.push(`probe ${level}: ${m}`),
+  });
+}
+
+/** The end-to-end mediator tests' loopback chain: see chainHarness. */
+export interface Chain {
+  /** Certificates and the suite's temporary directory (set before the first test). */
+  readonly s: Setup;
+  /** The log lines of the mediators and probe clients started through the chain (kept for the whole suite). */
+  readonly logs: string[];
+  /** A reference LEMF storing into `out` (startLemf). */
+  lemf(out: string): Promise<Lemf>;
+  /** A mediator on `c` (startMediator, logging into `logs`). */
+  mediator(c: MediatorConfig, opts?: MediatorOptions): Promise<Mediator>;
+  /** A probe client to 127.0.0.1:`port` (openProbeClient, logging into `logs`). */
+  probe(port: number, o: { spoolDir: string; name?: string; maxEvents?: number }): Promise<ProbeClient>;
+  /** Closes the probe clients, mediators and LEMFs started so far, in that order: what the LEMFs stored is then whole. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Registers, on the calling describe, what the end-to-end mediator tests set up alike:
+ * certificates in a temporary directory (before; removed after), and after each test every
+ * probe client, mediator and LEMF the test started through the chain closed.
+ */
+export function chainHarness(tmpPrefix: string): Chain {
+  let setUp: Setup | undefined;
+  const logs: string[] = [];
+  const probes: ProbeClient[] = [];
+  const mediators: Mediator[] = [];
+  const lemfs: Lemf[] = [];
+  before(async () => {
+    setUp = await setup(tmpPrefix);
+  });
+  after(() => setUp && fs.rmSync(setUp.tmp, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const p of probes.splice(0)) await p.close();
+    for (const m of mediators.splice(0)) await m.close();
+    for (const l of lemfs.splice(0)) await l.close().catch(() => undefined);
+  });
+  const track = async <T>(list: T[], started: Promise<T>): Promise<T> => {
+    const x = await started;
+    list.push(x);
+    return x;
+  };
+  return {
+    get s() {
+      return setUp!;
+    },
+    logs,
+    lemf: (out) => track(lemfs, startLemf(setUp!, out)),
+    mediator: (c, opts) => track(mediators, startMediator(c, logs, opts)),
+    probe: (port, o) => track(probes, openProbeClient(setUp!, port, { ...o, logs })),
+    async stop() {
+      for (const p of probes.splice(0)) await p.close();
+      for (const m of mediators.splice(0)) await m.close();
+      for (const l of lemfs.splice(0)) await l.close();
+    },
+  };
+}
+
+/** Resolves with the probe's task list once `cond` holds for it (at once if it does already, else on its 'tasks' events). */
+export async function tasksWhen(p: ProbeClient, cond: (l: TaskList) => boolean = () => true): Promise<TaskList> {
+  await until(p, 'tasks', () => p.tasks !== undefined && cond(p.tasks));
+  return p.tasks!;
 }
 
 /** Resolves once the LEMF holds at least the given numbers of CC and IRI records of each LIID (waits on its 'pdu' events). */
 export function lemfHolds(lemf: Lemf, want: Record<string, { cc?: number; iri?: number }>): Promise<void> {
-  const enough = () => Object.entries(want).every(([liid, w]) => {
-    const got = lemf.summary().records[liid];
-    return (got?.cc ?? 0) >= (w.cc ?? 0) && (got?.iri ?? 0) >= (w.iri ?? 0);
-  });
-  return new Promise((resolve) => {
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-    on();
-  });
+  return until(lemf, 'pdu', () =>
+    Object.entries(want).every(([liid, w]) => {
+      const got = lemf.summary().records[liid];
+      return (got?.cc ?? 0) >= (w.cc ?? 0) && (got?.iri ?? 0) >= (w.iri ?? 0);
+    }),
+  );
 }
 
 /** An IPv4/UDP packet whose payload names it: `tag`. 28 bytes of headers, then the tag. */
@@ -117,6 +210,14 @@ export function stored(out: string, hi: 'hi2' | 'hi3'): ReadRecord[] {
     if (r.kind === 'cc' || r.kind === 'iri') recs.push(r);
   }
   return recs;
+}
+
+/** Asserts the etsi-oracle decodes both streams the LEMF stored in `out` (skips, or fails under CI, without it). */
+export async function oracleAccepts(ctx: Mocha.Context, out: string): Promise<void> {
+  for (const hi of ['hi2', 'hi3'] as const) {
+    const o = await oracleDecode(ctx, path.join(out, RAW_FILES[hi]));
+    assert.ok(o.ok, `${hi}: ${o.stderr}`);
+  }
 }
 
 /** What tells two records apart: time, direction and bytes (the tests give each packet its own time). */

@@ -6,59 +6,29 @@
  * packets as header reports, every stream numbered without a gap. Waits on events only.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Direction, Task_Type, type TaskList } from '../../src/gen/lig/v1/ingest';
 import type { Lemf } from '../../src/lemf';
-import { Mediator } from '../../src/mediation/mediator';
-import { ProbeClient } from '../../src/probe/client';
 import { batchOf, packetEvent } from '../mediation-fixtures';
-import { LIID_CC, LIID_IRI, type Setup, checkStream, config, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
+import { LIID_CC, LIID_IRI, chainHarness, checkStream, config, lemfHolds, stored, taggedPacket, tasksWhen } from './mediator-helpers';
 
 /** Resolves once `lemf` has received at least `cc` CC and `iri` IRI records of the test LIIDs. */
-function lemfHas(lemf: Lemf, cc: number, iri: number): Promise<void> {
-  const enough = () => (lemf.summary().records[LIID_CC]?.cc ?? 0) >= cc && (lemf.summary().records[LIID_IRI]?.iri ?? 0) >= iri;
-  return new Promise((resolve) => {
-    if (enough()) return resolve();
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-  });
-}
+const lemfHas = (lemf: Lemf, cc: number, iri: number): Promise<void> => lemfHolds(lemf, { [LIID_CC]: { cc }, [LIID_IRI]: { iri } });
 
 const taskOf = (list: TaskList, type: Task_Type) => list.tasks.find((t) => t.type === type)!.taskId;
 const DIRECTIONS = [Direction.DIRECTION_FROM_TARGET, Direction.DIRECTION_TO_TARGET, Direction.DIRECTION_BOTH];
 const PAYLOAD_DIRECTION: Record<number, string> = { 1: 'fromTarget', 2: 'toTarget', 3: 'fromTarget' };
 
 describe('mediator end to end (journals, TLS delivery, reference LEMF)', function () {
-  let s: Setup;
-  let lemf: Lemf | undefined;
-  let mediator: Mediator | undefined;
-  let probe: ProbeClient | undefined;
-  const logs: string[] = [];
-
-  before(async () => {
-    s = await setup('lig-mediator-e2e-');
-  });
-  after(() => fs.rmSync(s.tmp, { recursive: true, force: true }));
-  afterEach(async () => {
-    await probe?.close();
-    await mediator?.close();
-    await lemf?.close().catch(() => undefined);
-    probe = mediator = lemf = undefined;
-  });
+  const chain = chainHarness('lig-mediator-e2e-');
+  const { logs } = chain;
 
   it('batches accepted through the handler reach the LEMF as IPCC and header reports, byte for byte, numbered without gaps', async () => {
+    const { s } = chain;
     const out = path.join(s.tmp, 'out-1');
     const filesDir = path.join(s.tmp, 'files-1');
-    lemf = await startLemf(s, out);
-    mediator = await Mediator.start(config(s, lemf, { dataDir: path.join(s.tmp, 'data-1'), filesDir }), {
-      deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 },
-      log: (level, m) => logs.push(`${level}: ${m}`),
-    });
+    const lemf = await chain.lemf(out);
+    const mediator = await chain.mediator(config(s, lemf, { dataDir: path.join(s.tmp, 'data-1'), filesDir }));
     assert.ok(mediator.ingestAddress!.port > 0);
     const tasks = mediator.handler.tasksFor('probe-1');
     assert.equal(tasks.tasks.length, 3);
@@ -87,10 +57,7 @@ describe('mediator end to end (journals, TLS delivery, reference LEMF)', functio
     await sink.checkRotation();
     assert.equal(sink.stats.written.packets, 200);
     const status = mediator.status();
-    await mediator.close();
-    mediator = undefined;
-    await lemf.close();
-    lemf = undefined;
+    await chain.stop();
 
     // Which LIID got which content task does not matter: the tcp agency's CC stream is one of them.
     const ccRecs = checkStream(stored(out, 'hi3').filter((r) => r.liid === LIID_CC));
@@ -116,22 +83,13 @@ describe('mediator end to end (journals, TLS delivery, reference LEMF)', functio
   });
 
   it('a real probe over gRPC: tasks pushed, batches acknowledged once durable, records at the LEMF', async () => {
+    const { s } = chain;
     const out = path.join(s.tmp, 'out-2');
-    lemf = await startLemf(s, out);
-    mediator = await Mediator.start(config(s, lemf, { dataDir: path.join(s.tmp, 'data-2') }), {
-      deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 },
-      log: (level, m) => logs.push(`${level}: ${m}`),
-    });
+    const lemf = await chain.lemf(out);
+    const mediator = await chain.mediator(config(s, lemf, { dataDir: path.join(s.tmp, 'data-2') }));
     const { port } = mediator.ingestAddress!;
-    probe = await ProbeClient.open({
-      mediator: { address: { host: '127.0.0.1', port }, tls: { ca: s.pki.ca, cert: s.pki.probes['probe-1']!.cert, key: s.pki.probes['probe-1']!.key, servername: 'localhost' } },
-      spool: { dir: path.join(s.tmp, 'spool-2') },
-      sourceKind: 'pcap',
-      batch: { maxEvents: 7, maxDelay: 60_000 },
-      backoff: { initialMs: 5, maxMs: 50 },
-      log: (level, m) => logs.push(`probe ${level}: ${m}`),
-    });
-    const tasks: TaskList = probe.tasks ?? (await new Promise((r) => probe!.once('tasks', r)));
+    const probe = await chain.probe(port, { spoolDir: path.join(s.tmp, 'spool-2'), maxEvents: 7 });
+    const tasks = await tasksWhen(probe);
     assert.equal(tasks.tasks.length, 2);
     const cc = taskOf(tasks, Task_Type.TYPE_CONTENT);
     const iri = taskOf(tasks, Task_Type.TYPE_IRI_ONLY);
@@ -146,12 +104,7 @@ describe('mediator end to end (journals, TLS delivery, reference LEMF)', functio
     const p1 = mediator.status().probes.find((p) => p.name === 'probe-1')!;
     assert.equal(p1.connected, true);
     assert.ok(p1.batchesAccepted >= Math.ceil(n / 7));
-    await probe.close();
-    probe = undefined;
-    await mediator.close();
-    mediator = undefined;
-    await lemf.close();
-    lemf = undefined;
+    await chain.stop();
     const ccRecs = checkStream(stored(out, 'hi3').filter((r) => r.liid === LIID_CC));
     assert.deepEqual(ccRecs.map((r) => Buffer.from(r.data!).subarray(28).toString()), Array.from({ length: n }, (_, k) => `grpc ${k}`));
     assert.deepEqual(ccRecs.map((r) => r.direction), Array.from({ length: n }, (_, k) => PAYLOAD_DIRECTION[DIRECTIONS[k % 3]!]));
@@ -160,9 +113,10 @@ describe('mediator end to end (journals, TLS delivery, reference LEMF)', functio
   });
 
   it('probe-2 is not given the intercept restricted to probe-1, and its matches of it are dropped', async () => {
+    const { s } = chain;
     const out = path.join(s.tmp, 'out-3');
-    lemf = await startLemf(s, out);
-    mediator = await Mediator.start(config(s, lemf, { dataDir: path.join(s.tmp, 'data-3') }), { ingest: false, log: () => undefined });
+    const lemf = await chain.lemf(out);
+    const mediator = await chain.mediator(config(s, lemf, { dataDir: path.join(s.tmp, 'data-3') }), { ingest: false, log: () => undefined });
     const l1 = mediator.handler.tasksFor('probe-1');
     const l2 = mediator.handler.tasksFor('probe-2');
     assert.deepEqual(l2.tasks.map((t) => t.type), [Task_Type.TYPE_CONTENT]);

@@ -29,7 +29,8 @@ import { ProbeAgent } from '../../src/probe/agent';
 import { ProbeClient } from '../../src/probe/client';
 import { expectedAppReports, requireTshark, storedAppReports } from '../helpers/app-reports';
 import { find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
-import { stored } from './mediator-helpers';
+import { next } from './ingest-helpers';
+import { lemfHolds, stored } from './mediator-helpers';
 
 /** One IPv4 packet of the capture, as the test reads it. */
 interface CapturePacket {
@@ -63,28 +64,12 @@ function expectedFor(packets: CapturePacket[], target: string): (CapturePacket &
 
 /** Resolves once the LEMF holds at least `n` CC records of `liid`. */
 function lemfHas(lemf: Lemf, liid: string, n: number): Promise<void> {
-  const enough = () => (lemf.summary().records[liid]?.cc ?? 0) >= n;
-  return new Promise((resolve) => {
-    if (enough()) return resolve();
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-  });
+  return lemfHolds(lemf, { [liid]: { cc: n } });
 }
 
 /** Resolves at the LEMF's first answer on `hi` (for HI2: a keep-alive, so hi2.ber is not empty). */
-function answeredOn(lemf: Lemf, hi: 'hi2' | 'hi3'): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (a: { hi: string }) => {
-      if (a.hi !== hi) return;
-      lemf.off('answered', on);
-      resolve();
-    };
-    lemf.on('answered', on);
-  });
+async function answeredOn(lemf: Lemf, hi: 'hi2' | 'hi3'): Promise<void> {
+  await next<{ hi: string }>(lemf, 'answered', (a) => a.hi === hi);
 }
 
 interface InterceptSpec {

@@ -21,20 +21,12 @@ import { notifyHi1 } from '../../src/provisioning/hi1-notify';
 import type { Warrant } from '../../src/provisioning';
 import { TestCore, agencyTcp, intercept } from '../mediation-fixtures';
 import { adminConfigYaml, warrantRequest } from './admin-helpers';
+import { until } from './ingest-helpers';
 import { type Setup, setup, startLemf } from './mediator-helpers';
 
 /** Resolves once the LEMF has recorded `n` HI1 notifications `op` for `liid` (waits on its 'pdu' events). */
 function hi1Count(lemf: Lemf, liid: string, op: string, n: number): Promise<void> {
-  const enough = () => (lemf.summary().records[liid]?.hi1?.[op] ?? 0) >= n;
-  return new Promise((resolve) => {
-    const on = () => {
-      if (!enough()) return;
-      lemf.off('pdu', on);
-      resolve();
-    };
-    lemf.on('pdu', on);
-    on();
-  });
+  return until(lemf, 'pdu', () => (lemf.summary().records[liid]?.hi1?.[op] ?? 0) >= n);
 }
 
 interface Hi1Pdu {
