@@ -2,7 +2,8 @@
  * RADIUS Accounting-Requests and DHCP messages written by hand from the RFCs (RFC 2865 §3 and
  * §5, RFC 2866 §4.1 and §5, RFC 2131 §2, RFC 2132), for tests and the identity fuzzer: every
  * octet is laid out here, not by the code under test. Also frames carrying them (Ethernet,
- * IPv4, UDP) and plain traffic frames, for the pipeline.
+ * IPv4, UDP) and plain traffic frames, for the pipeline, and the IPv4/UDP packets the other
+ * tests send (ipv4Udp).
  */
 import type { Frame } from '../../src/capture/frame';
 import { LINKTYPE } from '../../src/capture/pcap-format';
@@ -116,9 +117,8 @@ function checksum(b: Buffer): number {
   return ~s & 0xffff;
 }
 
-/** An Ethernet/IPv4/UDP frame (router MACs, no UDP checksum). */
-export function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Uint8Array): Buffer {
-  const eth = Buffer.from('020000000002020000000001' + '0800', 'hex');
+/** An IPv4/UDP packet with correct lengths and header checksum (TTL 64, no UDP checksum), so tshark dissects it cleanly. */
+export function ipv4Udp(src: string, dst: string, sport: number, dport: number, payload: Uint8Array): Buffer {
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
   ip.writeUInt16BE(28 + payload.length, 2);
@@ -131,7 +131,12 @@ export function udpFrame(src: string, dst: string, sport: number, dport: number,
   udp.writeUInt16BE(sport, 0);
   udp.writeUInt16BE(dport, 2);
   udp.writeUInt16BE(8 + payload.length, 4);
-  return Buffer.concat([eth, ip, udp, payload]);
+  return Buffer.concat([ip, udp, payload]);
+}
+
+/** An Ethernet/IPv4/UDP frame (router MACs, no UDP checksum). */
+export function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from('020000000002020000000001' + '0800', 'hex'), ipv4Udp(src, dst, sport, dport, payload)]);
 }
 
 /** A frame at `timeUs` (Ethernet). */

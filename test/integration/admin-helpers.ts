@@ -12,6 +12,7 @@ import { encodeTzsp } from '../../src/capture/tzsp';
 import * as pb from '../../src/gen/lig/v1/admin';
 import { type Lemf, RAW_FILES } from '../../src/lemf';
 import type { PduOutcome } from '../../src/lemf/receive';
+import { ipv4Udp } from '../helpers/identity-packets';
 import { lig } from '../helpers/lig-process';
 import { readRecord } from '../mediation-fixtures';
 import { type Setup, configYaml } from './mediator-helpers';
@@ -57,18 +58,7 @@ export async function run(argv: string[]): Promise<Ran> {
 
 /** An IPv4/UDP packet from `src` to 198.18.0.1 whose payload is `tag`. */
 export function udpFrom(src: string, tag: string): Buffer {
-  const payload = Buffer.from(tag);
-  const h = Buffer.alloc(28);
-  h[0] = 0x45;
-  h.writeUInt16BE(28 + payload.length, 2);
-  h[8] = 64;
-  h[9] = 17;
-  h.set(src.split('.').map(Number), 12);
-  h.set([198, 18, 0, 1], 16);
-  h.writeUInt16BE(40000, 20);
-  h.writeUInt16BE(9, 22);
-  h.writeUInt16BE(8 + payload.length, 24);
-  return Buffer.concat([h, payload]);
+  return ipv4Udp(src, '198.18.0.1', 40000, 9, Buffer.from(tag));
 }
 
 /** The packet in an Ethernet frame in a TZSP datagram, as a MikroTik streams it. */

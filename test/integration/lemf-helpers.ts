@@ -1,8 +1,8 @@
 /**
  * Shared pieces of the LEMF tests: a certificate set and output directory per suite, a LEMF
  * on 127.0.0.1:0, a TLS client standing in for the mediator (writes split at random points,
- * reads and decodes the LEMF's answers), event waiting, and IPv4 packets real enough for
- * tshark. No timers: everything waits on events.
+ * reads and decodes the LEMF's answers) and event waiting (IPv4 packets real enough for tshark:
+ * helpers/identity-packets.ts ipv4Udp). No timers: everything waits on events.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -118,27 +118,6 @@ export class Client extends EventEmitter {
   async whenClosed(): Promise<void> {
     if (!this.closed) await once(this, 'closed');
   }
-}
-
-/** An IPv4/UDP packet with correct lengths and header checksum (tshark dissects it cleanly). */
-export function ipv4Udp(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
-  const ip = Buffer.alloc(20);
-  const total = 20 + 8 + payload.length;
-  ip[0] = 0x45;
-  ip.writeUInt16BE(total, 2);
-  ip[8] = 64;
-  ip[9] = 17;
-  Buffer.from(src.split('.').map(Number)).copy(ip, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(ip, 16);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  ip.writeUInt16BE(~sum & 0xffff, 10);
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(sport, 0);
-  udp.writeUInt16BE(dport, 2);
-  udp.writeUInt16BE(8 + payload.length, 4);
-  return Buffer.concat([ip, udp, payload]);
 }
 
 /** records.jsonl as objects. */

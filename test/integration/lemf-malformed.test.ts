@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordContext, Stamp, ipccPdu, keepAlivePdu } from '../../src/etsi';
 import { Lemf } from '../../src/lemf';
-import { Client, Setup, collect, ipv4Udp, pdus, readRecords, setup, startLemf } from './lemf-helpers';
+import { ipv4Udp } from '../helpers/identity-packets';
+import { Client, Setup, collect, pdus, readRecords, setup, startLemf } from './lemf-helpers';
 
 const M: RecordContext = { liid: 'LIID-M', operatorId: 'OP', cin: 1 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 0 };

@@ -12,7 +12,8 @@ import { parseCaptureFile } from '../../src/capture/pcap-reader';
 import { RecordContext, Stamp, cinResetPdu, ipccPdu, ipiriPdu, keepAlivePdu } from '../../src/etsi';
 import { LigError } from '../../src/errors';
 import { Lemf, PduOutcome } from '../../src/lemf';
-import { Client, Setup, ipv4Udp, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
+import { ipv4Udp } from '../helpers/identity-packets';
+import { Client, Setup, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
 
 const S: RecordContext = { liid: 'LIID-S', operatorId: 'OP', cin: 5 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 42 };

@@ -18,7 +18,8 @@ import {
 import { Lemf, liidFileName } from '../../src/lemf';
 import { oracleDecode, parseXer } from '../helpers/oracle';
 import { requireShared, skipOrFail } from '../helpers/shared';
-import { Client, Setup, ipv4Udp, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
+import { ipv4Udp } from '../helpers/identity-packets';
+import { Client, Setup, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
 
 const SEED = Number(process.env.LEMF_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const A: RecordContext = { liid: 'LIID-A', operatorId: 'OP', cin: 11 };

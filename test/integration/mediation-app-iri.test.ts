@@ -19,6 +19,7 @@ import { decodeStream } from '../../src/etsi/stream';
 import { toJsonValue } from '../../src/etsi/json';
 import { Direction, type Event, FlowSummary_Trigger, IdentityEvent_Kind as Kind } from '../../src/gen/lig/v1/ingest';
 import { type Lemf, RAW_FILES } from '../../src/lemf';
+import { ipv4Udp } from '../helpers/identity-packets';
 import { identityAt, identityEvent } from '../mediation-fixtures';
 import { type Setup, chainHarness, config, lemfHolds, oracleAccepts, tasksWhen } from './mediator-helpers';
 
@@ -40,20 +41,7 @@ function appConfig(s: Setup, lemf: Lemf, dataDir: string): MediatorConfig {
 }
 
 /** An IPv4/UDP packet src → dst whose payload is `payload`. */
-function udp(src: string, dst: string, payload: string): Buffer {
-  const p = Buffer.from(payload);
-  const h = Buffer.alloc(28);
-  h[0] = 0x45;
-  h.writeUInt16BE(28 + p.length, 2);
-  h[8] = 64;
-  h[9] = 17;
-  h.set(src.split('.').map(Number), 12);
-  h.set(dst.split('.').map(Number), 16);
-  h.writeUInt16BE(40000, 20);
-  h.writeUInt16BE(53, 22);
-  h.writeUInt16BE(8 + p.length, 24);
-  return Buffer.concat([h, p]);
-}
+const udp = (src: string, dst: string, payload: string): Buffer => ipv4Udp(src, dst, 40000, 53, Buffer.from(payload));
 
 type M = [bigint, Direction, string?];
 const matches = (ms: M[]) => ms.map(([taskId, direction, sessionKey]) => ({ taskId, direction, sessionKey: sessionKey ?? '' }));

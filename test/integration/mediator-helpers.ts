@@ -16,6 +16,7 @@ import { Lemf, RAW_FILES } from '../../src/lemf';
 import { Mediator, type MediatorOptions } from '../../src/mediation/mediator';
 import { type TestPki, makeTestPki } from '../../src/pki';
 import { ProbeClient } from '../../src/probe/client';
+import { ipv4Udp } from '../helpers/identity-packets';
 import { oracleDecode } from '../helpers/oracle';
 import { readRecord, type ReadRecord } from '../mediation-fixtures';
 import { until } from './ingest-helpers';
@@ -185,18 +186,7 @@ export function lemfHolds(lemf: Lemf, want: Record<string, { cc?: number; iri?: 
 
 /** An IPv4/UDP packet whose payload names it: `tag`. 28 bytes of headers, then the tag. */
 export function taggedPacket(tag: string): Buffer {
-  const payload = Buffer.from(tag);
-  const h = Buffer.alloc(28);
-  h[0] = 0x45;
-  h.writeUInt16BE(28 + payload.length, 2);
-  h[8] = 64;
-  h[9] = 17;
-  h.set([192, 0, 2, 7], 12);
-  h.set([198, 51, 100, 9], 16);
-  h.writeUInt16BE(5353, 20);
-  h.writeUInt16BE(53, 22);
-  h.writeUInt16BE(8 + payload.length, 24);
-  return Buffer.concat([h, payload]);
+  return ipv4Udp('192.0.2.7', '198.51.100.9', 5353, 53, Buffer.from(tag));
 }
 
 /** The intercept records the LEMF stored on `hi`, in arrival order (keep-alives left out). */
