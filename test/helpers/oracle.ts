@@ -5,7 +5,11 @@
  * Without asn1c the oracle cannot be built: a skip with the reason, except under CI where
  * that is a failure (CI installs asn1c; see .ci/run).
  */
+import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { UNKNOWN } from '../../src/ber/decode';
 import { Schema, resolve } from '../../src/ber/schema';
 import { requireShared, skipOrFail } from './shared';
@@ -41,6 +45,25 @@ export async function oracleDecode(ctx: Mocha.Context, file: string, version: Or
     throw new Error(`etsi-oracle failed (exit ${r.code}): ${r.stderr.trim()}`);
   }
   return { xer: r.stdout, stderr: r.stderr, ok: r.code === 0 };
+}
+
+/**
+ * The oracle's reading of `pdus`, written one after another to a temporary file: asserts it
+ * accepts every one and returns one XER element per PDU, in order.
+ */
+export async function oracleXerOf(ctx: Mocha.Context, pdus: readonly Uint8Array[]): Promise<XerNode[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-oracle-'));
+  try {
+    const file = path.join(dir, 'pdus.ber');
+    fs.writeFileSync(file, Buffer.concat(pdus));
+    const o = await oracleDecode(ctx, file);
+    assert.ok(o.ok, o.stderr);
+    const xer = parseXer(o.xer);
+    assert.equal(xer.length, pdus.length, 'one XER element per PDU');
+    return xer;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // --- XER ---------------------------------------------------------------------------------------

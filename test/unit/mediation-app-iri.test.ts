@@ -5,9 +5,6 @@
  * one byte of it in any record); limits cut and count; every record kind passes etsi-oracle.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { MAX_APP_FIELD_VALUE_CHARS, MAX_APP_REPORT_FIELDS } from '../../src/etsi/app-report';
 import { RecordContext, Stamp, appReportPdu, emailCcPdu, emailIriPdu } from '../../src/etsi/build';
 import { ipAddress } from '../../src/etsi/common';
@@ -22,7 +19,7 @@ import { RecordEncoder, type ResolvedTask, newEncodeCounters, routeBatch } from 
 import { Numbering } from '../../src/mediation/numbering';
 import { APP_CONTENT_FIELDS, APP_FIELDS } from '../../src/probe/app';
 import { agencyTcp, batchOf, intercept } from '../mediation-fixtures';
-import { diffWithXer, oracleDecode, parseXer } from '../helpers/oracle';
+import { diffWithXer, oracleXerOf } from '../helpers/oracle';
 
 const FLOW = { client: '10.0.0.2', clientPort: '40000', server: '93.184.216.34', serverPort: '80', transport: 'tcp' };
 const ev = (protocol: string, fields: Record<string, string>, content?: string, flow: Record<string, string> = FLOW): IriEvent => ({
@@ -305,23 +302,13 @@ describe('mediation app-iri: application events → records', () => {
     ];
     assert.deepEqual([...new Set(all.map((r) => r.kind))].sort(), ['appReport', 'emailCc', 'emailIri']);
     const pdus = all.map((r, i) => pduOf(r, i));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-app-iri-'));
-    try {
-      const file = path.join(dir, 'records.ber');
-      fs.writeFileSync(file, Buffer.concat(pdus));
-      const o = await oracleDecode(this, file);
-      assert.ok(o.ok, o.stderr);
-      const xer = parseXer(o.xer);
-      assert.equal(xer.length, pdus.length);
-      xer.forEach((x, k) => {
-        const json = toJsonValue(decodePsPdu(pdus[k]!)) as { payload: { iRIPayloadSequence?: Array<{ iRIContents: { iPIRI?: { iPIRIContents: { nationalIPIRIParameters?: Record<string, unknown> } } } }> } };
-        const np = json.payload.iRIPayloadSequence?.[0]?.iRIContents.iPIRI?.iPIRIContents.nationalIPIRIParameters;
-        if (np) delete np.ligApplicationReport;
-        assert.deepEqual(diffWithXer(PS_PDU, json, x, `pdu ${k}`), []);
-      });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const xer = await oracleXerOf(this, pdus);
+    xer.forEach((x, k) => {
+      const json = toJsonValue(decodePsPdu(pdus[k]!)) as { payload: { iRIPayloadSequence?: Array<{ iRIContents: { iPIRI?: { iPIRIContents: { nationalIPIRIParameters?: Record<string, unknown> } } } }> } };
+      const np = json.payload.iRIPayloadSequence?.[0]?.iRIContents.iPIRI?.iPIRIContents.nationalIPIRIParameters;
+      if (np) delete np.ligApplicationReport;
+      assert.deepEqual(diffWithXer(PS_PDU, json, x, `pdu ${k}`), []);
+    });
   });
 
   describe('routed with the packets (encode-batch.ts)', () => {

@@ -5,9 +5,6 @@
  * with lig's decoding on every component. Expected values are written out here by hand.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { PS_PDU, decodePsPdu, ipiriPdu, toJsonValue, type RecordContext } from '../../src/etsi';
 import { IdentityEvent_Kind as Kind, IdentityEvent_Source as Source } from '../../src/gen/lig/v1/ingest';
 import {
@@ -20,7 +17,7 @@ import {
   identityIri,
   identityProblem,
 } from '../../src/mediation/identity-iri';
-import { diffWithXer, enumValue, find, oracleDecode, parseXer, xerHex } from '../helpers/oracle';
+import { diffWithXer, enumValue, find, oracleXerOf, xerHex } from '../helpers/oracle';
 import { DHCP_LEASE_DECLINED, DHCP_LEASE_EXPIRED as PROBE_LEASE_EXPIRED, DHCP_LEASE_SUPERSEDED, SESSION_ADDRESS_TAKEN, SESSION_EVICTED } from '../../src/probe/identity/causes';
 import { identityEvent } from '../mediation-fixtures';
 
@@ -194,27 +191,17 @@ describe('identity IRI: session facts and IPIRIContents', () => {
         expected.push({ step, event: contents.accessEventType, username: Buffer.from(contents.targetUsername).toString('hex') });
       }
     }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-identity-iri-'));
-    try {
-      const file = path.join(dir, 'iri.ber');
-      fs.writeFileSync(file, Buffer.concat(pdus));
-      const o = await oracleDecode(this, file);
-      assert.ok(o.ok, o.stderr);
-      const xer = parseXer(o.xer);
-      assert.equal(xer.length, pdus.length);
-      xer.forEach((x, k) => {
-        assert.deepEqual(diffWithXer(PS_PDU, toJsonValue(decodePsPdu(pdus[k]!)), x, `pdu ${k}`), []);
-        const ipiri = find(x, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
-        assert.equal(enumValue(find(ipiri, 'accessEventType')!), expected[k]!.event);
-        assert.equal(xerHex(find(ipiri, 'targetUsername')!), expected[k]!.username);
-      });
-      const first = find(xer[2]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
-      assert.equal(find(first, 'octetsTransmitted')!.text, String(2n ** 33n + 5n));
-      assert.equal(find(first, 'octetsReceived')!.text, '77');
-      const end = find(xer[3]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
-      assert.equal(enumValue(find(end, 'endReason')!), 'connectionTimeout');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const xer = await oracleXerOf(this, pdus);
+    xer.forEach((x, k) => {
+      assert.deepEqual(diffWithXer(PS_PDU, toJsonValue(decodePsPdu(pdus[k]!)), x, `pdu ${k}`), []);
+      const ipiri = find(x, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
+      assert.equal(enumValue(find(ipiri, 'accessEventType')!), expected[k]!.event);
+      assert.equal(xerHex(find(ipiri, 'targetUsername')!), expected[k]!.username);
+    });
+    const first = find(xer[2]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
+    assert.equal(find(first, 'octetsTransmitted')!.text, String(2n ** 33n + 5n));
+    assert.equal(find(first, 'octetsReceived')!.text, '77');
+    const end = find(xer[3]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents')!;
+    assert.equal(enumValue(find(end, 'endReason')!), 'connectionTimeout');
   });
 });

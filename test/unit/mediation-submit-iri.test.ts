@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { ipiriPdu } from '../../src/etsi/build';
 import { isLigError } from '../../src/errors';
 import { CinRegistry } from '../../src/mediation/numbering';
-import { oracleDecode, parseXer, find, enumValue } from '../helpers/oracle';
+import { enumValue, find, oracleXerOf } from '../helpers/oracle';
 import { TestCore, batchOf, intercept, ipv4, packetEvent } from '../mediation-fixtures';
 
 const INTERCEPTS = [intercept('LIID-CC', 'content'), intercept('LIID-IRI', 'iri-only')];
@@ -51,11 +51,7 @@ describe('mediation: submitIri (mediator-originated IRI)', () => {
     assert.deepEqual([recs[2]!.seconds, recs[2]!.micros], [1_700_000_000, 5], 'the stamp given');
     assert.equal(core.handler.counters.mediatorIri, 2);
 
-    const file = path.join(dir, 'hi2.ber');
-    fs.writeFileSync(file, Buffer.concat(await core.raw('hi2')));
-    const o = await oracleDecode(this, file);
-    assert.ok(o.ok, o.stderr);
-    const pdus = parseXer(o.xer);
+    const pdus = await oracleXerOf(this, await core.raw('hi2'));
     assert.equal(pdus.length, 5);
     assert.equal(enumValue(find(pdus[2]!, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents', 'accessEventType')!), 'unknown');
   });
