@@ -4,7 +4,8 @@
  * as sorted "protocol kind name" lines so a test compares them whole:
  *   "dns query news.example.com", "dns response news.example.com",
  *   "http request news.example.com", "http response 200", "tls client-hello mail.example.org".
- * Covers DNS, HTTP and TLS ClientHello: what the demo capture holds.
+ * Covers DNS, HTTP and TLS ClientHello: what the demo capture holds. Also how the tests run
+ * tshark: requireTshark, and tsharkFields for the fields of every packet of a capture.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,18 +20,27 @@ export function requireTshark(ctx: Mocha.Context): void {
   if (!haveTshark) skipOrFail(ctx, 'tshark is not installed (apt-get install -y tshark)');
 }
 
+/**
+ * tshark's `fields` of each packet of `pcap` (`args` before them: a -Y filter, -d, -E
+ * options), one row per packet. Throws when tshark fails (the caller checked requireTshark).
+ */
+export function tsharkFields(pcap: string, fields: readonly string[], args: readonly string[] = []): string[][] {
+  const r = spawnSync('tshark', ['-r', pcap, ...args, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
+  const text = r.stdout.replace(/\n$/, '');
+  return text === '' ? [] : text.split('\n').map((l) => l.split('|'));
+}
+
 /** tshark's view of `pcap`: the DNS messages, HTTP requests/responses and TLS ClientHellos of `target`. */
 export function expectedAppReports(pcap: string, target: string): string[] {
-  const r = spawnSync(
-    'tshark',
-    ['-r', pcap, '-Y', `ip.addr==${target} && (dns || http.request || http.response || tls.handshake.type==1)`, '-T', 'fields', '-E', 'separator=|',
-      '-e', 'dns.flags.response', '-e', 'dns.qry.name', '-e', 'http.request.method', '-e', 'http.host', '-e', 'http.response.code', '-e', 'tls.handshake.extensions_server_name'],
-    { encoding: 'utf8' },
+  const rows = tsharkFields(
+    pcap,
+    ['dns.flags.response', 'dns.qry.name', 'http.request.method', 'http.host', 'http.response.code', 'tls.handshake.extensions_server_name'],
+    ['-Y', `ip.addr==${target} && (dns || http.request || http.response || tls.handshake.type==1)`],
   );
-  if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
   const out: string[] = [];
-  for (const line of r.stdout.split('\n').filter((l) => l !== '')) {
-    const [dnsResponse, qname, method, host, code, sni] = line.split('|');
+  for (const [dnsResponse, qname, method, host, code, sni] of rows) {
     if (qname) out.push(`dns ${dnsResponse === '1' ? 'response' : 'query'} ${qname}`);
     else if (method) out.push(`http request ${host}`);
     else if (code) out.push(`http response ${code}`);

@@ -5,7 +5,6 @@
  * `pcli`/`pcli12`/`pcli20` for PacketCable CCC), framed in UDP by scapy.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,8 +15,8 @@ import { parseTzsp, encodeTzsp } from '../../src/capture/tzsp';
 import { CccSource, TzspSource } from '../../src/capture/udp-sources';
 import { SourceError } from '../../src/errors';
 import { hex } from '../fixtures/capture-golden';
+import { requireTshark, tsharkFields } from '../helpers/app-reports';
 import { requireScapy, scapy } from '../helpers/scapy';
-import { skipOrFail } from '../helpers/shared';
 
 const V4 = hex('4500001c 00010000 4011 62c8 0a010203 0a010204 13881389 0008 0000');
 const V6 = hex('6000000000081140 20010db8000000000000000000000001 20010db8000000000000000000000002 13881389 0008 0000');
@@ -159,8 +158,7 @@ describe('capture: UDP sources (TZSP, PacketCable CCC)', () => {
     let dir: string;
     before(function () {
       requireScapy(this);
-      const t = spawnSync('tshark', ['-v'], { encoding: 'utf8' });
-      if (t.error || t.status !== 0) skipOrFail(this, 'tshark is not installed (apt-get install -y tshark)');
+      requireTshark(this);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lig-udpsrc-'));
     });
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
@@ -171,10 +169,7 @@ describe('capture: UDP sources (TZSP, PacketCable CCC)', () => {
       const pcap = path.join(dir, `${port}.pcap`);
       fs.writeFileSync(hexFile, datagrams.map((d) => Buffer.from(d).toString('hex')).join('\n'));
       scapy('udp-wrap', pcap, String(port), hexFile);
-      const args = ['-r', pcap, ...decodeAs.flatMap((d) => ['-d', d]), '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=l', ...fields.flatMap((f) => ['-e', f])];
-      const r = spawnSync('tshark', args, { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.trimEnd().split('\n').map((l) => l.split('|'));
+      return tsharkFields(pcap, fields, [...decodeAs.flatMap((d) => ['-d', d]), '-E', 'occurrence=l']);
     }
 
     it('TZSP: tshark reads the same version, type, encapsulation, original length and inner frame', async () => {

@@ -5,12 +5,11 @@
  * result or a typed error, never another exception.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { DHCP_FIXED_BYTES, MAX_DHCP_OPTIONS, parseDhcp, type DhcpMessage } from '../../src/probe/identity/dhcp';
 import { hex } from '../fixtures/capture-golden';
+import { requireTshark, tsharkFields } from '../helpers/app-reports';
 import { assertEveryBitFlip, goldenPackets, identityErrorCode } from '../helpers/identity-scapy';
 import { MAGIC_COOKIE, dhcpMessage, ip4, opt, u32 } from '../helpers/identity-packets';
-import { skipOrFail } from '../helpers/shared';
 
 const h = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 const dotted = (b: Uint8Array | undefined) => (b === undefined ? undefined : Array.from(b).join('.'));
@@ -72,12 +71,10 @@ describe('probe identity: DHCP parser', () => {
   it('agrees with tshark on every scapy message', function () {
     const g = scapyGolden(this);
     const fields = ['dhcp.option.dhcp', 'dhcp.hw.mac_addr', 'dhcp.ip.your', 'dhcp.ip.client', 'dhcp.option.ip_address_lease_time', 'dhcp.option.dhcp_server_id', 'dhcp.option.requested_ip_address'];
-    const r = spawnSync('tshark', ['-r', g.dhcpPcap, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) skipOrFail(this, 'tshark is not installed (apt-get install -y tshark)');
-    const rows = r.stdout.trim().split('\n');
+    requireTshark(this);
+    const rows = tsharkFields(g.dhcpPcap, fields);
     assert.equal(rows.length, g.dhcp.length);
-    rows.forEach((row, i) => {
-      const [type, mac, your, client, lease, server, requested] = row.split('|');
+    rows.forEach(([type, mac, your, client, lease, server, requested], i) => {
       const m = parseDhcp(hex(g.dhcp[i]!.hex));
       const name = g.dhcp[i]!.name;
       assert.equal(String(m.messageType), type, name);

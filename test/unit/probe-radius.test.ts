@@ -5,13 +5,12 @@
  * every golden packet gives a result or a typed error, never another exception.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { MAX_RADIUS_ATTRIBUTES, MIN_FRAMED_IPV6_PREFIX_LENGTH, parseRadiusAccounting, type RadiusAccounting } from '../../src/probe/identity/radius';
 import { parseMacText, safeText } from '../../src/probe/identity/text';
 import { hex } from '../fixtures/capture-golden';
+import { requireTshark, tsharkFields } from '../helpers/app-reports';
 import { assertEveryBitFlip, goldenPackets, identityErrorCode } from '../helpers/identity-scapy';
 import { A, acct, attr, ip4, radiusPacket, u32 } from '../helpers/identity-packets';
-import { skipOrFail } from '../helpers/shared';
 
 const h = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 const dotted = (b: Uint8Array | undefined) => (b === undefined ? undefined : Array.from(b).join('.'));
@@ -94,12 +93,10 @@ describe('probe identity: RADIUS accounting parser', () => {
   it('agrees with tshark on every scapy packet', function () {
     const g = scapyGolden(this);
     const fields = ['radius.Acct_Status_Type', 'radius.User_Name', 'radius.Framed-IP-Address', 'radius.Acct_Session_Id', 'radius.NAS_IP_Address', 'radius.Acct_Input_Octets', 'radius.Acct_Input_Gigawords', 'radius.Acct_Terminate_Cause'];
-    const r = spawnSync('tshark', ['-r', g.radiusPcap, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) skipOrFail(this, 'tshark is not installed (apt-get install -y tshark)');
-    const rows = r.stdout.trim().split('\n');
+    requireTshark(this);
+    const rows = tsharkFields(g.radiusPcap, fields);
     assert.equal(rows.length, g.radius.length);
-    rows.forEach((row, i) => {
-      const [status, user, framed, session, nas, inOctets, inGiga, cause] = row.split('|');
+    rows.forEach(([status, user, framed, session, nas, inOctets, inGiga, cause], i) => {
       const p = parseRadiusAccounting(hex(g.radius[i]!.hex));
       const name = g.radius[i]!.name;
       assert.equal(String(p.statusType), status, name);
