@@ -15,14 +15,12 @@ import type { PduOutcome } from '../../src/lemf/receive';
 import { ipv4Udp } from '../helpers/identity-packets';
 import { lig } from '../helpers/lig-process';
 import { readRecord } from '../mediation-fixtures';
-import { type Setup, configYaml } from './mediator-helpers';
-
-const addr = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
+import { type Setup, lemfConfigYaml } from './mediator-helpers';
 
 /** The mediator helpers' YAML (agency lea-1 delivering to `lemf`, static intercepts) with an admin listener. */
 export function adminConfigYaml(s: Setup, lemf: Lemf, dataDir: string, agencyExtra = ''): string {
   const tls = `{ ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)} }`;
-  let yaml = configYaml(s, { hi2: addr(lemf.addresses.hi2), hi3: addr(lemf.addresses.hi3) }, { dataDir });
+  let yaml = lemfConfigYaml(s, lemf, { dataDir });
   yaml = yaml.replace('\nlimits:', `\nadmin:\n  listen: 127.0.0.1:0\n  tls: ${tls}\nlimits:`);
   if (agencyExtra) yaml = yaml.replace('    keepalive: { interval: 1s, wait: 10s }', `    keepalive: { interval: 1s, wait: 10s }\n${agencyExtra}`);
   return yaml;

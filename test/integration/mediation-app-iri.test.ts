@@ -33,11 +33,11 @@ const SESSION = 'radius:192.0.2.1/app-1';
 const SECRET = 'IRI-ONLY-SECRET';
 
 function appConfig(s: Setup, lemf: Lemf, dataDir: string): MediatorConfig {
-  return config(s, lemf, { dataDir }, `intercepts:
+  return config(s, lemf, { dataDir, intercepts: `
   - { liid: ${CC}, agency: lea-1, type: content, targets: [{ ip: 10.0.0.2 }] }
   - { liid: ${IRI}, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.3 }], reports: { mode: both, interval: 60s } }
   - { liid: ${SUM}, agency: lea-1, type: iri-only, targets: [{ ip: 10.0.0.4 }], reports: { mode: summary } }
-  - { liid: ${USER}, agency: lea-1, type: iri-only, targets: [{ username: alice }] }`);
+  - { liid: ${USER}, agency: lea-1, type: iri-only, targets: [{ username: alice }] }` });
 }
 
 /** An IPv4/UDP packet src → dst whose payload is `payload`. */

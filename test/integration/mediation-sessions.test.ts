@@ -29,10 +29,10 @@ const TARGET_MAC = Buffer.from('020000000009', 'hex');
 
 /** The mediator config of mediator-helpers, with username, MAC and IP intercepts. */
 function sessionConfig(s: Setup, lemf: Lemf, dataDir: string, port = 0): MediatorConfig {
-  return config(s, lemf, { dataDir, port }, `intercepts:
+  return config(s, lemf, { dataDir, port, intercepts: `
   - { liid: ${ALICE}, agency: lea-1, type: content, targets: [{ username: alice }] }
   - { liid: ${MAC}, agency: lea-1, type: iri-only, targets: [{ mac: "02:00:00:00:00:09" }] }
-  - { liid: ${IP}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.50 }] }`);
+  - { liid: ${IP}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.50 }] }` });
 }
 
 const taskWith = (list: TaskList, kind: 'username' | 'mac' | 'ip'): bigint => list.tasks.find((t: Task) => t.targets[0]?.kind?.$case === kind)!.taskId;

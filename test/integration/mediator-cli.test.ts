@@ -14,7 +14,7 @@ import type { Lemf } from '../../src/lemf';
 import type { ProbeClient } from '../../src/probe/client';
 import { type LigProcess, lig, lines, stop } from '../helpers/lig-process';
 import { packetEvent } from '../mediation-fixtures';
-import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, lemfHolds, openProbeClient, setup, startLemf, stored, taggedPacket, tasksWhen } from './mediator-helpers';
+import { LIID_CC, LIID_IRI, type Setup, checkStream, lemfConfigYaml, lemfHolds, openProbeClient, setup, startLemf, stored, taggedPacket, tasksWhen } from './mediator-helpers';
 
 /** The ingest port a started `lig mediator` printed. */
 async function ingestPort(p: LigProcess): Promise<number> {
@@ -48,9 +48,8 @@ describe('lig mediator as a process', () => {
   after(() => fs.rmSync(s.tmp, { recursive: true, force: true }));
 
   function writeConfig(name: string, l: Lemf): string {
-    const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
     const file = path.join(s.tmp, `${name}.yaml`);
-    fs.writeFileSync(file, configYaml(s, { hi2: a(l.addresses.hi2), hi3: a(l.addresses.hi3) }, { dataDir: path.join(s.tmp, `${name}-data`) }));
+    fs.writeFileSync(file, lemfConfigYaml(s, l, { dataDir: path.join(s.tmp, `${name}-data`) }));
     return file;
   }
 

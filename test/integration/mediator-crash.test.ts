@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Lemf } from '../../src/lemf';
 import { type ChildRun, startChild } from '../helpers/crash-child';
 import { crashPackets } from './mediator-crash-batches';
-import { LIID_CC, LIID_IRI, type Setup, checkStream, configYaml, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
+import { LIID_CC, LIID_IRI, type Setup, checkStream, lemfConfigYaml, setup, startLemf, stored, taggedPacket } from './mediator-helpers';
 
 const CHILD = path.join(__dirname, 'mediator-crash-child.ts');
 const PAYLOAD_DIRECTION: Record<number, string> = { 1: 'fromTarget', 2: 'toTarget', 3: 'fromTarget' };
@@ -49,9 +49,8 @@ describe('mediator crash (SIGKILL mid-stream, resend after restart)', () => {
   it('every acknowledged packet reaches the LEMF exactly once per sequence number, without gaps, in CC and IRI', async () => {
     const out = path.join(s.tmp, 'lemf');
     lemf = await startLemf(s, out);
-    const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
     const config = path.join(s.tmp, 'lig.yaml');
-    fs.writeFileSync(config, configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, { dataDir: path.join(s.tmp, 'data') }));
+    fs.writeFileSync(config, lemfConfigYaml(s, lemf, { dataDir: path.join(s.tmp, 'data') }));
     const LAST = 700;
 
     const first = run(config, 1, LAST, 150);

@@ -39,8 +39,18 @@ export function startLemf(s: Setup, out: string): Promise<Lemf> {
   return Lemf.start({ hi2: '127.0.0.1:0', hi3: '127.0.0.1:0', out, ca: s.pki.ca, cert: s.pki.lemf.cert, key: s.pki.lemf.key });
 }
 
+/** How configYaml writes a mediator: its data directory, optionally a files agency, ingest port, journal size and intercepts. */
+export interface ConfigOptions {
+  dataDir: string;
+  filesDir?: string;
+  port?: number;
+  journalBytes?: string;
+  /** The intercepts (YAML list items, "  - { liid: … }" lines) instead of the test ones (LIID_CC, LIID_IRI, and the files agency's). */
+  intercepts?: string;
+}
+
 /** The YAML of a mediator with one tcp agency (the LEMF) and, optionally, a files agency. */
-export function configYaml(s: Setup, lemf: { hi2: string; hi3: string }, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }): string {
+export function configYaml(s: Setup, lemf: { hi2: string; hi3: string }, o: ConfigOptions): string {
   const files = o.filesDir
     ? `
   - id: files-1
@@ -70,20 +80,21 @@ agencies:
     tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)}, servername: localhost }
     keepalive: { interval: 1s, wait: 10s }${files}
 intercepts:
-  - { liid: ${LIID_CC}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.7 }] }
-  - { liid: ${LIID_IRI}, agency: lea-1, type: iri-only, targets: [{ ip: 198.51.100.9 }], probes: [probe-1] }${filesIntercept}
+${o.intercepts?.replace(/^\n+|\s+$/g, '') ?? `  - { liid: ${LIID_CC}, agency: lea-1, type: content, targets: [{ ip: 192.0.2.7 }] }
+  - { liid: ${LIID_IRI}, agency: lea-1, type: iri-only, targets: [{ ip: 198.51.100.9 }], probes: [probe-1] }${filesIntercept}`}
 log: { level: warn }
 `;
 }
 
-/**
- * The configYaml mediator, through the real loader, delivering to `lemf`; `intercepts` (an
- * "intercepts:" section of YAML) replaces the test intercepts when given.
- */
-export function config(s: Setup, lemf: Lemf, o: { dataDir: string; filesDir?: string; port?: number; journalBytes?: string }, intercepts?: string): MediatorConfig {
+/** The configYaml of a mediator delivering to `lemf`. */
+export function lemfConfigYaml(s: Setup, lemf: Lemf, o: ConfigOptions): string {
   const a = (x: { host: string; port: number }) => `${x.host}:${x.port}`;
-  const yaml = configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o);
-  return parseMediatorConfig(intercepts === undefined ? yaml : yaml.replace(/intercepts:[\s\S]*?\nlog:/, `${intercepts.trimEnd()}\nlog:`), 'test.yaml');
+  return configYaml(s, { hi2: a(lemf.addresses.hi2), hi3: a(lemf.addresses.hi3) }, o);
+}
+
+/** The configYaml mediator delivering to `lemf`, through the real loader. */
+export function config(s: Setup, lemf: Lemf, o: ConfigOptions): MediatorConfig {
+  return parseMediatorConfig(lemfConfigYaml(s, lemf, o), 'test.yaml');
 }
 
 /**

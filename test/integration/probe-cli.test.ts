@@ -9,41 +9,26 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseMediatorConfig } from '../../src/config';
+import type { MediatorConfig } from '../../src/config';
 import type { Lemf } from '../../src/lemf';
 import { directionOf } from '../../src/mediation/encode-batch';
-import { Mediator } from '../../src/mediation/mediator';
+import type { Mediator } from '../../src/mediation/mediator';
 import { type LigProcess, lig, lineMatching, stderrIncludes, stop } from '../helpers/lig-process';
 import { requireScapy } from '../helpers/scapy';
-import { type Setup, checkStream, lemfHolds, setup, startLemf, stored } from './mediator-helpers';
+import { type Setup, checkStream, config, lemfHolds, setup, startLemf, startMediator, stored } from './mediator-helpers';
 import { type Capture, buildCapture, expectedPackets, sendDatagrams, tzspDatagrams } from './probe-helpers';
 
 const LIID_V4 = 'LIID-PROBE-V4';
 const LIID_V6 = 'LIID-PROBE-V6';
 
 /** A mediator config: one tcp agency (the LEMF), a warrant on the capture's two IPv4 targets and one on its IPv6 prefix. */
-function mediatorYaml(s: Setup, lemf: Lemf, dataDir: string): string {
-  const a = (x: { host: string; port: number }) => JSON.stringify(`${x.host}:${x.port}`);
-  const tls = `{ ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)} }`;
-  return `
-dataDir: ${JSON.stringify(dataDir)}
-ingest: { listen: 127.0.0.1:0, tls: ${tls} }
-limits: { journalBytes: 64MiB, segmentBytes: 1MiB, maxMessageBytes: 1MiB }
-agencies:
-  - id: lea-1
-    country: DE
-    delivery: tcp
-    operatorId: OPERATOR-1
-    networkElementId: mediator-1
-    hi2: { address: ${a(lemf.addresses.hi2)} }
-    hi3: { address: ${a(lemf.addresses.hi3)} }
-    tls: { ca: ${JSON.stringify(s.pki.ca)}, cert: ${JSON.stringify(s.pki.mediator.cert)}, key: ${JSON.stringify(s.pki.mediator.key)}, servername: localhost }
-    keepalive: { interval: 1s, wait: 10s }
-intercepts:
+function mediatorConfig(s: Setup, lemf: Lemf, dataDir: string): MediatorConfig {
+  return config(s, lemf, {
+    dataDir,
+    intercepts: `
   - { liid: ${LIID_V4}, agency: lea-1, type: content, targets: [{ ip: 10.0.0.7 }, { ip: 10.0.0.8 }] }
-  - { liid: ${LIID_V6}, agency: lea-1, type: content, targets: [{ ip: "2001:db8:7::/48" }] }
-log: { level: warn }
-`;
+  - { liid: ${LIID_V6}, agency: lea-1, type: content, targets: [{ ip: "2001:db8:7::/48" }] }`,
+  });
 }
 
 /** Resolves once the LEMF holds at least `n` CC records of `liid`. */
@@ -72,10 +57,7 @@ describe('lig probe as a process (real mediator and LEMF)', function () {
   async function start(name: string): Promise<{ out: string; port: number }> {
     const out = path.join(s.tmp, `out-${name}`);
     lemf = await startLemf(s, out);
-    mediator = await Mediator.start(parseMediatorConfig(mediatorYaml(s, lemf, path.join(s.tmp, `data-${name}`)), 'test.yaml'), {
-      deliveryTuning: { backoffInitialMs: 50, backoffMaxMs: 500 },
-      log: () => undefined,
-    });
+    mediator = await startMediator(mediatorConfig(s, lemf, path.join(s.tmp, `data-${name}`)), []);
     return { out, port: mediator.ingestAddress!.port };
   }
 
