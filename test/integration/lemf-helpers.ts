@@ -40,6 +40,19 @@ export function startLemf(s: Setup, out: string, extra: Partial<LemfOptions> = {
   });
 }
 
+/** A suite's set-up, a LEMF storing into `out` (DIR/out) started on it: what a LEMF suite's before() makes. */
+export async function openLemfSuite(prefix: string): Promise<{ s: Setup; out: string; lemf: Lemf }> {
+  const s = await setup(prefix);
+  const out = path.join(s.tmp, 'out');
+  return { s, out, lemf: await startLemf(s, out) };
+}
+
+/** A LEMF suite's after(): the LEMF closed (its failure ignored: the tests have judged), the directory removed. */
+export async function closeLemfSuite(s: Setup, lemf: Lemf): Promise<void> {
+  await lemf.close().catch(() => undefined);
+  fs.rmSync(s.tmp, { recursive: true, force: true });
+}
+
 /** Resolves when `emitter` has emitted `event` `n` more times; the values, in order. */
 export function collect<T>(emitter: EventEmitter, event: string, n: number, filter: (v: T) => boolean = () => true): Promise<T[]> {
   const got: T[] = [];

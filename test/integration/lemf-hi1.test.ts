@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordContext, Stamp, decodePsPdu, hi1NotificationPdu, ipiriPdu, keepAlivePdu, toJsonValue } from '../../src/etsi';
 import { Lemf, PduOutcome, summaryLines } from '../../src/lemf';
-import { Client, Setup, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
+import { Client, Setup, closeLemfSuite, openLemfSuite, pdus, prng, readRecords, startLemf } from './lemf-helpers';
 
 const H: RecordContext = { liid: 'LIID-H', operatorId: 'OP', networkElementId: 'NE1', cin: 5 };
 const G: RecordContext = { liid: 'LIID-G', operatorId: 'EXAMPLE-NET' };
@@ -29,15 +29,8 @@ describe('lig lemf: HI1 notifications on HI2', () => {
   const rnd = prng(11);
   let kaSeq = 0;
 
-  before(async () => {
-    s = await setup('lig-lemf-hi1-');
-    out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-  });
-  after(async () => {
-    await lemf.close().catch(() => undefined);
-    fs.rmSync(s.tmp, { recursive: true, force: true });
-  });
+  before(async () => ({ s, out, lemf } = await openLemfSuite('lig-lemf-hi1-')));
+  after(() => closeLemfSuite(s, lemf));
 
   /** One mTLS connection to HI2: the PDUs, then a keep-alive whose answer means all is committed. */
   async function send(list: Buffer[]): Promise<PduOutcome[]> {

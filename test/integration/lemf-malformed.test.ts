@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { RecordContext, Stamp, ipccPdu, keepAlivePdu } from '../../src/etsi';
 import { Lemf } from '../../src/lemf';
 import { ipv4Udp } from '../helpers/identity-packets';
-import { Client, Setup, collect, pdus, readRecords, setup, startLemf } from './lemf-helpers';
+import { Client, Setup, closeLemfSuite, collect, openLemfSuite, pdus, readRecords } from './lemf-helpers';
 
 const M: RecordContext = { liid: 'LIID-M', operatorId: 'OP', cin: 1 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 0 };
@@ -25,15 +25,8 @@ describe('lig lemf: malformed input', () => {
   /** Everything sent on HI3, in the order the LEMF processed it (one connection at a time here). */
   const sent: Buffer[] = [];
 
-  before(async () => {
-    s = await setup('lig-lemf-bad-');
-    out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-  });
-  after(async () => {
-    await lemf.close().catch(() => undefined);
-    fs.rmSync(s.tmp, { recursive: true, force: true });
-  });
+  before(async () => ({ s, out, lemf } = await openLemfSuite('lig-lemf-bad-')));
+  after(() => closeLemfSuite(s, lemf));
 
   /** A connection that stays up for the whole suite, checked after each bad one. */
   let steady: Client;

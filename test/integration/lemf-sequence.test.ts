@@ -13,7 +13,7 @@ import { RecordContext, Stamp, cinResetPdu, ipccPdu, ipiriPdu, keepAlivePdu } fr
 import { LigError } from '../../src/errors';
 import { Lemf, PduOutcome } from '../../src/lemf';
 import { ipv4Udp } from '../helpers/identity-packets';
-import { Client, Setup, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
+import { Client, Setup, closeLemfSuite, openLemfSuite, pdus, prng, readRecords, startLemf } from './lemf-helpers';
 
 const S: RecordContext = { liid: 'LIID-S', operatorId: 'OP', cin: 5 };
 const T: Stamp = { seconds: 1_700_000_000, micros: 42 };
@@ -30,15 +30,8 @@ describe('lig lemf: sequence numbers, duplicates, gaps, restarts', () => {
   const rnd = prng(7);
   let kaSeq = 1000;
 
-  before(async () => {
-    s = await setup('lig-lemf-seq-');
-    out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-  });
-  after(async () => {
-    await lemf.close().catch(() => undefined);
-    fs.rmSync(s.tmp, { recursive: true, force: true });
-  });
+  before(async () => ({ s, out, lemf } = await openLemfSuite('lig-lemf-seq-')));
+  after(() => closeLemfSuite(s, lemf));
 
   /** One connection: sends the PDUs and a keep-alive, waits for its answer (so all is committed), closes. */
   async function session1(hi: 'hi2' | 'hi3', list: Buffer[]): Promise<PduOutcome[]> {

@@ -19,7 +19,7 @@ import { Lemf, liidFileName } from '../../src/lemf';
 import { oracleDecode, parseXer } from '../helpers/oracle';
 import { requireShared, skipOrFail } from '../helpers/shared';
 import { ipv4Udp } from '../helpers/identity-packets';
-import { Client, Setup, pdus, prng, readRecords, setup, startLemf } from './lemf-helpers';
+import { Client, Setup, closeLemfSuite, openLemfSuite, pdus, prng, readRecords } from './lemf-helpers';
 
 const SEED = Number(process.env.LEMF_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const A: RecordContext = { liid: 'LIID-A', operatorId: 'OP', cin: 11 };
@@ -97,15 +97,8 @@ describe(`lig lemf: receive, store, answer (seed ${SEED})`, function () {
   const hi3 = hi3Stream(rnd);
   const requests = (list: Sent[]) => list.filter((x) => x.answer);
 
-  before(async () => {
-    s = await setup('lig-lemf-');
-    out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-  });
-  after(async () => {
-    await lemf.close().catch(() => undefined);
-    fs.rmSync(s.tmp, { recursive: true, force: true });
-  });
+  before(async () => ({ s, out, lemf } = await openLemfSuite('lig-lemf-')));
+  after(() => closeLemfSuite(s, lemf));
 
   /** Sends a stream; checks each answer as it arrives, against the records on disk at that moment. */
   async function deliver(hi: 'hi2' | 'hi3', list: Sent[]): Promise<void> {
@@ -217,15 +210,8 @@ describe("lig lemf: OpenLI's recorded HI3 stream (version 17 headers, non-minima
   let lemf: Lemf;
   let out: string;
 
-  before(async () => {
-    s = await setup('lig-lemf-openli-');
-    out = path.join(s.tmp, 'out');
-    lemf = await startLemf(s, out);
-  });
-  after(async () => {
-    await lemf.close().catch(() => undefined);
-    fs.rmSync(s.tmp, { recursive: true, force: true });
-  });
+  before(async () => ({ s, out, lemf } = await openLemfSuite('lig-lemf-openli-')));
+  after(() => closeLemfSuite(s, lemf));
 
   it('stores it byte for byte, answers its keep-alives with their own headers, writes its packets', async function () {
     const sample = fs.readFileSync(requireShared(this, 'reference', 'samples', 'libtrace-etsi_10_pings_HI3.raw_tcp'));
