@@ -45,7 +45,7 @@ const SUMMARY_INTERVAL_US = 5_000_000;
 /** The flow fields of a fixture event: reported in the record's own components, not as fields. */
 const FLOW_FIELDS = ['client', 'clientPort', 'server', 'serverPort', 'transport'];
 /** Fields holding lists, reported one field per item (app-report.ts: "list-valued fields ... one LigField per item"). */
-const LISTS: Record<string, Record<string, string>> = { dns: { answers: '; ' }, bittorrent: { infoHash: ',', peers: ',' } };
+const LISTS: Record<string, Record<string, string>> = { dns: { answers: '; ' }, tls: { alpn: ',' }, bittorrent: { infoHash: ',', peers: ',' } };
 /** What a pen register must still be told, per protocol (issue 6: host name, SNI; DNS names; JIDs; the info-hash). */
 const ADDRESSING: Record<string, string[]> = { http: ['host'], tls: ['sni'], dns: ['qname'], xmpp: ['from', 'to'], bittorrent: ['infoHash'] };
 /** Byte runs shorter than this are searched for only as part of a longer run (a few bytes can occur anywhere by chance). */
