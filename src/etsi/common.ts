@@ -116,7 +116,11 @@ export const utf8Upto = (n: number) => utf8(1, n);
 
 /** Builds an IPAddress from text ("192.0.2.1", "2001:db8::1") as a binary address. */
 export function ipAddress(text: string, assignment?: IPAddress['iP-assignment'], prefixLength?: number): IPAddress {
-  const bytes = parseIp(text);
+  return ipAddressOf(parseIp(text), assignment, prefixLength);
+}
+
+/** The same, from the address's 4 or 16 bytes. */
+export function ipAddressOf(bytes: Uint8Array, assignment?: IPAddress['iP-assignment'], prefixLength?: number): IPAddress {
   const v6 = bytes.length === 16;
   const out: IPAddress = { 'iP-type': v6 ? 'iPV6' : 'iPV4', 'iP-value': { iPBinaryAddress: bytes } };
   if (assignment) out['iP-assignment'] = assignment;

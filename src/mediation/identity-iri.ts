@@ -30,7 +30,7 @@
  * hex, times and counters as decimal strings.
  */
 import { stampText } from '../etsi/build';
-import type { IPAddress } from '../etsi/common';
+import { type IPAddress, ipAddressOf } from '../etsi/common';
 import type { EndReason, IPIRIContents } from '../etsi/ip-access';
 import type { IRIType } from '../etsi/ps-pdu';
 import { type IdentityEvent, IdentityEvent_Kind, IdentityEvent_Source } from '../gen/lig/v1/ingest';
@@ -193,18 +193,11 @@ export function endReasonOf(source: SessionSource, cause: number): EndReason {
 
 const timeText = (us: string): string => stampText(stampOfMicros(BigInt(us)));
 
-function address(hexBytes: string, prefixLength?: number): IPAddress {
-  const v6 = hexBytes.length === 32;
-  const a: IPAddress = { 'iP-type': v6 ? 'iPV6' : 'iPV4', 'iP-value': { iPBinaryAddress: Buffer.from(hexBytes, 'hex') }, 'iP-assignment': 'dynamic' };
-  if (v6) a.iPv6PrefixLength = prefixLength ?? 128;
-  return a;
-}
+/** A subscriber's address, assigned dynamically (RADIUS or DHCP); an IPv4 one carries no mask. */
+const address = (hexBytes: string, prefixLength?: number): IPAddress =>
+  ipAddressOf(Buffer.from(hexBytes, 'hex'), 'dynamic', hexBytes.length === 32 ? prefixLength : undefined);
 
-const POP_ADDRESS = (hexBytes: string): IPAddress => {
-  const a = address(hexBytes);
-  delete a['iP-assignment'];
-  return a;
-};
+const POP_ADDRESS = (hexBytes: string): IPAddress => ipAddressOf(Buffer.from(hexBytes, 'hex'));
 
 /**
  * The IRI record of `step` for a session with facts `f`, at capture time `atUs`; `cause` is
