@@ -15,8 +15,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type CcRec, type IdentityCapture, type IriRec, type LemfLine, buildIdentityCapture, captureUs, ccPcap, generalizedUs, interceptRecords, ipHex, ipOf, markerOf, numberedPerCin, oracleAgrees, readLemfLines, sorted } from '../helpers/identity-e2e';
-import { type LigProcess, lig, lines, lineMatching, stop } from '../helpers/lig-process';
+import { type CcRec, type IdentityCapture, type IriRec, type LemfLine, buildIdentityCapture, captureUs, ccPcap, generalizedUs, interceptRecords, ipHex, ipOf, markerOf, numberedPerCin, oracleAgrees, sorted } from '../helpers/identity-e2e';
+import { runAppChain } from '../helpers/app-e2e';
+import { type LigProcess, lig, stop } from '../helpers/lig-process';
 import { requireScapy } from '../helpers/scapy';
 
 /**
@@ -61,61 +62,13 @@ describe('identity end to end as a user runs it (lig certs, lemf, mediator, prob
    * returns what the LEMF stored, once the mediator's backlog towards it is empty.
    */
   async function runChain(name: string, liid: string, target: string): Promise<Ran> {
-    const c = (f: string) => JSON.stringify(path.join(certs, f));
-    const out = path.join(tmp, `lemf-${name}`);
-    const lemf = started(lig(['lemf', '--hi2', '127.0.0.1:0', '--hi3', '127.0.0.1:0', '--out', out, '--ca', path.join(certs, 'ca.pem'), '--cert', path.join(certs, 'lemf.pem'), '--key', path.join(certs, 'lemf-key.pem')]));
-    const [hi2, hi3] = (await lines(lemf, 2)).map((l) => /^hi[23] listening on (127\.0\.0\.1:\d+)$/.exec(l)?.[1]);
-    assert.ok(hi2 && hi3, `lig lemf: ${lemf.stdout.join('\n')}\n${lemf.stderr}`);
-
-    const tls = `{ ca: ${c('ca.pem')}, cert: ${c('mediator.pem')}, key: ${c('mediator-key.pem')} }`;
-    const config = path.join(tmp, `lig-${name}.yaml`);
-    fs.writeFileSync(config, `
-dataDir: ${JSON.stringify(path.join(tmp, `data-${name}`))}
-ingest: { listen: 127.0.0.1:0, tls: ${tls} }
-admin: { listen: 127.0.0.1:0, tls: ${tls} }
-agencies:
-  - id: lea-1
-    country: DE
-    delivery: tcp
-    operatorId: OPERATOR-1
-    networkElementId: mediator-1
-    hi2: { address: "${hi2}" }
-    hi3: { address: "${hi3}" }
-    tls: { ca: ${c('ca.pem')}, cert: ${c('mediator.pem')}, key: ${c('mediator-key.pem')}, servername: localhost }
-    keepalive: { interval: 1s, wait: 10s }
-intercepts:
-  - { liid: ${liid}, agency: lea-1, type: content, targets: [${target}] }
-log: { level: info }
-`);
-    const mediator = started(lig(['mediator', '--config', config]));
-    const ingest = (await lineMatching(mediator, /^ingest listening on (127\.0\.0\.1:\d+)$/))?.[1];
-    const admin = (await lineMatching(mediator, /^admin listening on (127\.0\.0\.1:\d+)$/))?.[1];
-    assert.ok(ingest && admin, `lig mediator: ${mediator.stdout.join('\n')}\n${mediator.stderr}`);
-
-    const probe = started(lig([
-      'probe', '--mediator', ingest, '--source', `pcap:${cap.pcap}`, '--ca', path.join(certs, 'ca.pem'), '--cert', path.join(certs, 'probe-1.pem'),
-      '--key', path.join(certs, 'probe-1-key.pem'), '--servername', 'localhost', '--spool', path.join(tmp, `spool-${name}`), '--log-level', 'info',
-    ]));
-    await ok(probe, 'lig probe');
-    assert.equal(probe.stdout.at(-1), 'replay complete: every batch acknowledged');
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    const ran = await runAppChain({ tmp: dir, certs, pcap: cap.pcap, agencies: ['lea-1'], intercepts: [`{ liid: ${liid}, agency: lea-1, type: content, targets: [${target}] }`], procs });
     const count = (kind: string) => cap.frames.filter((f) => f.kind === kind).length;
-    assert.match(probe.stdout.at(-2)!, new RegExp(`^stopped \\(pcap\\): ${cap.frames.length} frames .*, 0 dropped, .*identity: ${count('radius')} RADIUS, ${count('dhcp')} DHCP, `));
-
-    // Every batch is journaled (the probe's replay is acknowledged); the backlog empties
-    // once the LEMF has confirmed every record (a keep-alive round trip after the data).
-    for (;;) {
-      const list = started(lig(['agency', 'list', '--json', '--admin', admin, '--certs', certs, '--name', 'auditor', '--servername', 'localhost']));
-      await ok(list, 'lig agency list');
-      const [agency] = JSON.parse(list.stdout.join('\n')) as { interfaces: { hi: string; backlogRecords: number; connected: boolean }[] }[];
-      if (agency!.interfaces.every((i) => i.backlogRecords === 0)) break;
-    }
-    assert.equal(await stop(lemf, 'SIGTERM'), 0, lemf.stderr);
-    assert.equal(await stop(mediator, 'SIGTERM'), 0, mediator.stderr);
-    assert.equal(mediator.stdout.at(-1), 'mediator stopped');
-    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as { gaps: { count: number }; duplicates: number; decodeErrors: number };
-    assert.deepEqual([summary.gaps.count, summary.duplicates, summary.decodeErrors], [0, 0, 0], 'the LEMF saw no gap, duplicate or undecodable PDU');
-    const printed = [lemf, mediator, probe].map((p) => `${p.stdout.join('\n')}\n${p.stderr}`).join('\n');
-    return { out, lines: readLemfLines(out), printed };
+    assert.match(ran.probeStatus, new RegExp(`^stopped \\(pcap\\): ${cap.frames.length} frames .*, 0 dropped, .*identity: ${count('radius')} RADIUS, ${count('dhcp')} DHCP, `));
+    const lemf = ran.agencies['lea-1']!;
+    return { out: lemf.out, lines: lemf.lines, printed: ran.printed };
   }
 
   const framesOf = (...owners: string[]) => cap.frames.filter((f) => f.kind === 'data' && owners.includes(f.owner!));
