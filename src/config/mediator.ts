@@ -130,6 +130,8 @@ export type Agency = TcpAgency | FilesAgency;
  * least every `interval` and at the flow's end; `both`.
  */
 export type ReportMode = 'headers' | 'summary' | 'both';
+/** The reporting modes an IRI-only intercept (or warrant) may have. */
+export const REPORT_MODES: readonly ReportMode[] = ['headers', 'summary', 'both'];
 
 export interface InterceptReports {
   mode: ReportMode;
@@ -224,7 +226,7 @@ const agency = variant(
 );
 
 const reports = object({
-  mode: withDefault(oneOf(['headers', 'summary', 'both']), DEFAULT_REPORT_MODE),
+  mode: withDefault(oneOf(REPORT_MODES), DEFAULT_REPORT_MODE),
   interval: withDefault(
     refine(duration({ min: MIN_SUMMARY_INTERVAL, max: MAX_SUMMARY_INTERVAL }), (ms, path, ctx) => {
       if (ms % 1000 !== 0) ctx.report(path, 'must be a whole number of seconds, e.g. "90s" or "5m"');

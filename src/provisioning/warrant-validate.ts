@@ -21,6 +21,7 @@ import {
   MAX_LIID_LENGTH,
   MAX_SUMMARY_INTERVAL,
   MIN_SUMMARY_INTERVAL,
+  REPORT_MODES,
   type ReportMode,
 } from '../config/mediator';
 import { COUNTRY_ALIASES, ISO_3166_ALPHA2 } from '../config/countries';
@@ -47,8 +48,8 @@ export const MAX_STOP_REASON_LENGTH = 1024;
 
 export const INTERCEPT_TYPES: readonly InterceptType[] = ['content', 'iri-only'];
 export const COMPLIANCE_FIELDS: readonly (keyof ComplianceRecord)[] = ['orderReference', 'issuingAuthority', 'presentingOfficer', 'responsibleEmployee'];
-/** The reporting modes of an IRI-only warrant, as the config's `reports.mode`. */
-export const REPORT_MODES: readonly ReportMode[] = ['headers', 'summary', 'both'];
+/** The reporting modes of an IRI-only warrant: the config's `reports.mode` ones. */
+export { REPORT_MODES };
 const SPEC_KEYS = ['liid', 'agency', 'country', 'type', 'targets', 'startTime', 'endTime', 'compliance', 'probes', 'reports'];
 const CHANGE_KEYS = ['targets', 'startTime', 'endTime', 'compliance', 'probes', 'reports'];
 const REPORTS_KEYS = ['mode', 'interval'];
